@@ -1,0 +1,2 @@
+#include "bpf.h"
+void InitBpf(Napi::Env, Napi::Object) {}

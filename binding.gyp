@@ -1,0 +1,40 @@
+{
+  # One N-API addon (the parent side: spawn, sync protocol, pidfd, fifo, locks, bpf) and three
+  # small static executables:
+  #   tsrunc-init   the container-side executor; copied into a sealed memfd and exec'd from there
+  #                 (CVE-2019-5736), it is also the process that waits in `created`;
+  #   tsrunc-reaper a child-subreaper wrapper for tests (PID 1 here reaps orphans lazily);
+  #   tsrunc-probe  the conformance suite's in-container checker.
+  "target_defaults": {
+    "cflags": ["-Wall", "-Wextra", "-O2", "-fstack-protector-strong"],
+    "cflags_cc": ["-Wall", "-Wextra", "-O2", "-std=c++17", "-fstack-protector-strong"]
+  },
+  "targets": [
+    {
+      "target_name": "tsrunc_native",
+      "sources": ["addon/module.cc", "addon/spawn.cc", "addon/fs.cc", "addon/bpf.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"]
+    },
+    {
+      "target_name": "tsrunc-init",
+      "type": "executable",
+      "sources": ["addon/init/init.cc"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables"],
+      "ldflags": ["-static", "-Wl,--gc-sections"]
+    },
+    {
+      "target_name": "tsrunc-reaper",
+      "type": "executable",
+      "sources": ["addon/reaper.c"],
+      "ldflags": ["-static"]
+    },
+    {
+      "target_name": "tsrunc-probe",
+      "type": "executable",
+      "sources": ["conformance/probe/probe.c"],
+      "ldflags": ["-static"]
+    }
+  ]
+}
