@@ -1,0 +1,83 @@
+// Small filesystem and process helpers Node lacks: mkfifo, flock, and the `start` side of the
+// exec.fifo handshake.
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <napi.h>
+
+#include "errors.h"
+
+namespace tsrunc {
+namespace {
+
+// mkfifo(path, mode): mode is applied exactly (umask cleared by an explicit chmod).
+Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  mode_t mode = static_cast<mode_t>(info[1].As<Napi::Number>().Uint32Value());
+  if (mkfifo(path.c_str(), mode) < 0) throw ErrnoError(env, errno, "mkfifo", path);
+  if (chmod(path.c_str(), mode) < 0) throw ErrnoError(env, errno, "chmod", path);
+  return env.Undefined();
+}
+
+// lockFile(path) -> fd: an exclusive flock(2) on path (created if missing), held until the fd is
+// closed or the process exits. Serialises operations on one container id.
+Napi::Value LockFile(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  Fd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd.ok()) throw ErrnoError(env, errno, "open", path);
+  int rc;
+  do rc = flock(fd.get(), LOCK_EX); while (rc < 0 && errno == EINTR);
+  if (rc < 0) throw ErrnoError(env, errno, "flock", path);
+  return Napi::Number::New(env, fd.release());
+}
+
+// fifoStart(path, pidfd) -> 'started' | 'dead'
+// The `start` half of the handshake (runc's handleFifo): open exec.fifo for reading without
+// blocking, then poll it together with the init's pidfd. The init, blocked in open(O_WRONLY),
+// wakes up, writes one byte and goes on to exec. If the init is dead, the pidfd turns readable
+// instead and start reports that rather than hanging forever.
+Napi::Value FifoStart(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int pidfd = info[1].As<Napi::Number>().Int32Value();
+  Fd fifo(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fifo.ok()) throw ErrnoError(env, errno, "open", path);
+  for (;;) {
+    struct pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd, POLLIN, 0}};
+    int n = poll(p, 2, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw ErrnoError(env, errno, "poll", path);
+    }
+    if (p[0].revents & POLLIN) {
+      char b;
+      ssize_t r = read(fifo.get(), &b, 1);
+      if (r == 1) return Napi::String::New(env, "started");
+      if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (r < 0) throw ErrnoError(env, errno, "read", path);
+      // r == 0: the writer went away without writing: the init died at the handshake.
+      return Napi::String::New(env, "dead");
+    }
+    if (p[0].revents & (POLLHUP | POLLERR)) return Napi::String::New(env, "dead");
+    if (p[1].revents) return Napi::String::New(env, "dead");
+  }
+}
+
+}  // namespace
+
+void InitFs(Napi::Env env, Napi::Object exports) {
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  exports.Set("lockFile", Napi::Function::New(env, LockFile));
+  exports.Set("fifoStart", Napi::Function::New(env, FifoStart));
+}
+
+}  // namespace tsrunc

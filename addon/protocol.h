@@ -1,0 +1,39 @@
+// The sync protocol between `tsrunc create` (the addon, parent side) and tsrunc-init (the
+// container side), over a SOCK_SEQPACKET socketpair (one message per send, no framing needed).
+//
+//   step | direction       | message            | meaning
+//   -----+-----------------+--------------------+---------------------------------------------
+//    1   | parent -> init  | SYNC_GO   (1 byte) | the init is in its cgroups (and, later, has its
+//        |                 |                    | uid/gid maps): run the plan
+//    2   | init -> parent  | SyncMsg{READY}     | every setup step succeeded; the init now blocks
+//        |                 |                    | opening exec.fifo for writing until `start`
+//    2'  | init -> parent  | SyncMsg{ERROR}     | plan step `step` failed with `err`; the init exits
+//    -   | init -> parent  | EOF                | the init died without a word (killed, crashed)
+//
+// After READY the init closes its end; `create` writes state.json and exits. `start` then opens
+// exec.fifo for reading, which releases the init (see addon/init/init.cc, WAIT_START).
+//
+// The clone child (before it becomes tsrunc-init) reports a failed execveat as
+// SyncMsg{ERROR, step = STEP_EXEC_INIT}.
+#pragma once
+#include <stdint.h>
+
+namespace tsrunc {
+
+constexpr uint8_t SYNC_GO = 'G';
+
+enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2 };
+
+// Steps below 0 are not plan steps; TS maps them to messages (src/plan/messages.ts).
+constexpr int32_t STEP_EXEC_INIT = -1;  // execveat of the sealed tsrunc-init memfd failed
+constexpr int32_t STEP_READ_PLAN = -2;  // the init could not read/decode the plan
+
+struct SyncMsg {
+  uint32_t type;
+  int32_t step;
+  int32_t err;        // positive errno, or 0 (detail then says what is wrong)
+  uint32_t reserved;
+  char detail[512];   // NUL-terminated extra context (e.g. the executable name)
+};
+
+}  // namespace tsrunc

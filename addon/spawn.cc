@@ -1,0 +1,338 @@
+// Parent side of container creation: clone3 the container's first process out of the (multi-
+// threaded) Node process and turn it into tsrunc-init, then speak the sync protocol with it.
+//
+// The process model (design §3), and why this file looks the way it does:
+// - Node has several threads before any JS runs. unshare()/setns() in this process would fail
+//   (EINVAL for user/mount namespaces) or silently affect one thread, so namespaces are created by
+//   the clone3() flags only: a new child is single-threaded and starts in them.
+// - Between clone3() and execveat() the child is a copy of one thread of a multi-threaded process:
+//   other threads may have held the malloc, stdio or loader locks at the moment of the clone, and
+//   glibc's fork handlers did not run (this is a raw syscall). So the child only makes raw
+//   syscalls on memory prepared before the clone: no malloc, no C++, no JS, no errno-setting libc
+//   wrappers that could take locks (syscall(2) itself only writes errno).
+// - The child resets every signal disposition to SIG_DFL: Node ignores SIGPIPE, and ignored
+//   signals survive execve (a container must not inherit that). All signals are blocked in the
+//   parent thread around the clone, so no Node/libuv handler can run in the child before the reset;
+//   tsrunc-init unblocks them once it has its own handlers.
+// - CVE-2019-5736: no host binary may ever be the container's /proc/self/exe. The child execs
+//   tsrunc-init from a memfd copy sealed against writes (F_SEAL_WRITE|GROW|SHRINK|SEAL), so even a
+//   container that re-executes /proc/self/exe (a `#!/proc/self/exe` entrypoint) only reaches that
+//   sealed copy, and opening it for writing fails with EPERM.
+// - No PR_SET_PDEATHSIG: the init must outlive `tsrunc create`. If create dies during setup, the
+//   init reads EOF on the sync socket and exits by itself.
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <napi.h>
+
+#include "errors.h"
+#include "protocol.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef F_ADD_SEALS
+#define F_ADD_SEALS 1033
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 2U
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace tsrunc {
+
+namespace {
+
+struct clone_args_v2 {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+      set_tid_size, cgroup;
+};
+
+// The kernel's struct sigaction for rt_sigaction(2) (not glibc's).
+struct kernel_sigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)(void);
+  uint64_t mask;
+};
+
+// Copy the tsrunc-init binary into a sealed memfd (see the CVE note at the top).
+int SealedInitCopy(const std::string &path, int *err, const char **what) {
+  Fd src(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!src.ok()) { *err = errno; *what = "open"; return -1; }
+  struct stat st;
+  if (fstat(src.get(), &st) < 0) { *err = errno; *what = "fstat"; return -1; }
+  Fd mfd(static_cast<int>(syscall(SYS_memfd_create, "tsrunc-init", MFD_CLOEXEC | MFD_ALLOW_SEALING)));
+  if (!mfd.ok()) { *err = errno; *what = "memfd_create"; return -1; }
+  off_t left = st.st_size;
+  while (left > 0) {
+    ssize_t n = sendfile(mfd.get(), src.get(), nullptr, static_cast<size_t>(left));
+    if (n < 0) { if (errno == EINTR) continue; *err = errno; *what = "sendfile"; return -1; }
+    if (n == 0) break;
+    left -= n;
+  }
+  if (fcntl(mfd.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    *err = errno; *what = "fcntl(F_ADD_SEALS)"; return -1;
+  }
+  return mfd.release();
+}
+
+// Everything the clone child touches, prepared before the clone (no allocation after it).
+struct ChildArgs {
+  int memfd;
+  int sock;       // child's end of the sync socket
+  int planfd;
+  char *const *argv;
+  char *const *envp;
+};
+
+[[noreturn]] void ChildAfterClone(const ChildArgs &a) {
+  // Raw syscalls only from here on (see the top of the file).
+  struct kernel_sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);  // memset on our own stack: async-signal-safe
+  dfl.handler = SIG_DFL;
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    syscall(SYS_rt_sigaction, sig, &dfl, nullptr, 8);
+  }
+  // The sync socket and the plan must survive the exec; everything else Node had open is
+  // O_CLOEXEC or is closed by tsrunc-init before the container's exec (close_range).
+  // Node marks its own stdio O_CLOEXEC at start-up; the container inherits tsrunc's stdio (as
+  // runc's does when terminal is false), so clear it on 0-2 too.
+  for (int fd = 0; fd <= 2; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
+  syscall(SYS_fcntl, a.sock, F_SETFD, 0);
+  syscall(SYS_fcntl, a.planfd, F_SETFD, 0);
+  syscall(SYS_execveat, a.memfd, "", a.argv, a.envp, AT_EMPTY_PATH);
+  SyncMsg m;
+  memset(&m, 0, sizeof m);
+  m.type = SYNC_ERROR;
+  m.step = STEP_EXEC_INIT;
+  m.err = errno;
+  syscall(SYS_sendto, a.sock, &m, sizeof m, MSG_NOSIGNAL, nullptr, 0);
+  syscall(SYS_exit_group, 127);
+  __builtin_unreachable();
+}
+
+int WriteAll(int fd, const uint8_t *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return 0;
+}
+
+// spawnInit({initPath, plan: Buffer, cloneFlags: number, cgroupFd?: number})
+//   -> {pid, pidfd, sock}
+Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawnInit: options object expected");
+  Napi::Object o = info[0].As<Napi::Object>();
+  std::string initPath = o.Get("initPath").As<Napi::String>().Utf8Value();
+  Napi::Buffer<uint8_t> plan = o.Get("plan").As<Napi::Buffer<uint8_t>>();
+  uint64_t cloneFlags = static_cast<uint64_t>(o.Get("cloneFlags").As<Napi::Number>().Int64Value());
+  int cgroupFd = o.Has("cgroupFd") && o.Get("cgroupFd").IsNumber() ? o.Get("cgroupFd").As<Napi::Number>().Int32Value() : -1;
+
+  int err = 0;
+  const char *what = "";
+  Fd memfd(SealedInitCopy(initPath, &err, &what));
+  if (!memfd.ok()) throw ErrnoError(env, err, what, initPath);
+
+  Fd planfd(static_cast<int>(syscall(SYS_memfd_create, "tsrunc-plan", MFD_CLOEXEC)));
+  if (!planfd.ok()) throw ErrnoError(env, errno, "memfd_create");
+  if (WriteAll(planfd.get(), plan.Data(), plan.Length()) < 0) throw ErrnoError(env, errno, "write(plan)");
+  if (lseek(planfd.get(), 0, SEEK_SET) < 0) throw ErrnoError(env, errno, "lseek(plan)");
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) throw ErrnoError(env, errno, "socketpair");
+  Fd parentSock(sv[0]), childSock(sv[1]);
+
+  // argv/envp for tsrunc-init: built now, the child must not allocate.
+  std::string a0 = "tsrunc-init", a1 = std::to_string(childSock.get()), a2 = std::to_string(planfd.get());
+  char *argv[] = {a0.data(), a1.data(), a2.data(), nullptr};
+  char *envp[] = {nullptr};
+  ChildArgs ca{memfd.get(), childSock.get(), planfd.get(), argv, envp};
+
+  int pidfd = -1;
+  clone_args_v2 args;
+  memset(&args, 0, sizeof args);
+  args.flags = cloneFlags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  if (cgroupFd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroupFd);
+  }
+
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) ChildAfterClone(ca);
+  int cloneErr = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) throw ErrnoError(env, cloneErr, "clone3");
+
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("pid", Napi::Number::New(env, static_cast<double>(pid)));
+  r.Set("pidfd", Napi::Number::New(env, pidfd));
+  r.Set("sock", Napi::Number::New(env, parentSock.release()));
+  return r;
+}
+
+// syncGo(sock): release the init (protocol step 1).
+Napi::Value SyncGo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  uint8_t b = SYNC_GO;
+  for (;;) {
+    ssize_t n = send(sock, &b, 1, MSG_NOSIGNAL);
+    if (n == 1) return env.Undefined();
+    if (n < 0 && errno == EINTR) continue;
+    throw ErrnoError(env, errno, "send(sync go)");
+  }
+}
+
+// syncWait(sock, pidfd) -> {type: 'ready'} | {type: 'error', step, errno, detail} | {type: 'eof'}
+// Blocks: create is a one-shot command and has nothing else to do while the init sets up.
+Napi::Value SyncWait(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  SyncMsg m;
+  memset(&m, 0, sizeof m);
+  ssize_t n;
+  do n = recv(sock, &m, sizeof m, 0); while (n < 0 && errno == EINTR);
+  if (n < 0) throw ErrnoError(env, errno, "recv(sync)");
+  Napi::Object r = Napi::Object::New(env);
+  if (n == 0) {
+    r.Set("type", "eof");
+    return r;
+  }
+  if (m.type == SYNC_READY) {
+    r.Set("type", "ready");
+    return r;
+  }
+  m.detail[sizeof m.detail - 1] = 0;
+  r.Set("type", "error");
+  r.Set("step", Napi::Number::New(env, m.step));
+  r.Set("errno", Napi::Number::New(env, m.err));
+  r.Set("detail", Napi::String::New(env, m.detail));
+  return r;
+}
+
+// pidfdOpen(pid) -> fd
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) throw ErrnoError(env, errno, "pidfd_open", std::to_string(pid));
+  // pidfd_open returns an fd with O_CLOEXEC set.
+  return Napi::Number::New(env, static_cast<double>(fd));
+}
+
+// pidfdSendSignal(pidfd, sig)
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0) < 0) throw ErrnoError(env, errno, "pidfd_send_signal");
+  return env.Undefined();
+}
+
+Napi::Object ExitStatus(Napi::Env env, const siginfo_t &si) {
+  Napi::Object r = Napi::Object::New(env);
+  if (si.si_code == CLD_EXITED) {
+    r.Set("code", Napi::Number::New(env, si.si_status));
+    r.Set("signal", env.Null());
+  } else {
+    r.Set("code", env.Null());
+    r.Set("signal", Napi::Number::New(env, si.si_status));
+  }
+  return r;
+}
+
+// waitPidfdSync(pidfd) -> {code, signal}: reap our own child (libuv reaps only its own children,
+// and we never install a SIGCHLD handler).
+Napi::Value WaitPidfdSync(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc;
+  do rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &si, WEXITED); while (rc < 0 && errno == EINTR);
+  if (rc < 0) throw ErrnoError(env, errno, "waitid");
+  return ExitStatus(env, si);
+}
+
+// waitPidfd(pidfd) -> Promise<{code, signal}>, on a worker thread so `run` can keep relaying
+// signals while the container runs.
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, int fd) : Napi::AsyncWorker(env), fd_(fd), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    memset(&si_, 0, sizeof si_);
+    int rc;
+    do rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd_), &si_, WEXITED); while (rc < 0 && errno == EINTR);
+    err_ = rc < 0 ? errno : 0;
+  }
+  void OnOK() override {
+    if (err_) deferred_.Reject(ErrnoError(Env(), err_, "waitid").Value());
+    else deferred_.Resolve(ExitStatus(Env(), si_));
+  }
+
+ private:
+  int fd_;
+  int err_ = 0;
+  siginfo_t si_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  auto *w = new WaitWorker(info.Env(), fd);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+}  // namespace
+
+void InitSpawn(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawnInit", Napi::Function::New(env, SpawnInit));
+  exports.Set("syncGo", Napi::Function::New(env, SyncGo));
+  exports.Set("syncWait", Napi::Function::New(env, SyncWait));
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
+  exports.Set("waitPidfdSync", Napi::Function::New(env, WaitPidfdSync));
+  exports.Set("waitPidfd", Napi::Function::New(env, WaitPidfd));
+}
+
+}  // namespace tsrunc

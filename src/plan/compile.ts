@@ -1,0 +1,345 @@
+// The plan compiler: PURE (spec, bundle, options, host facts) -> Plan. No file system, no clock,
+// no process state: everything it needs about the host comes in through `HostFacts`, so golden
+// tests pin the exact sequence of operations tsrunc-init will carry out.
+//
+// Ordering rule (the one place it lives), following what runc does:
+//   1. cgroup namespace (unshared by the init once it sits in its cgroups) and oom_score_adj
+//   2. exec.fifo O_PATH handle (the state dir is unreachable after pivot_root)
+//   3. "/" made rslave (or rootfsPropagation), the rootfs bind-mounted on itself
+//   4. config mounts in config order (cgroup and sysfs-without-netns expanded)
+//   5. default devices and /dev symlinks, then linux.devices
+//   6. pivot_root (or MS_MOVE + chroot with --no-pivot), rootfsPropagation re-applied
+//   7. hostname, domainname, sysctls
+//   8. readonlyPaths, maskedPaths, then root.readonly
+//   9. cwd, rlimits, executable lookup (so a missing binary fails at create, as in runc)
+//  10. bounding set, user (groups, gid, uid), remaining capability sets, no_new_privs
+//  11. READY + wait on exec.fifo, then exec
+import * as path from 'path';
+import { TsruncError } from '../errors';
+import type { Mount, Spec } from '../spec/types';
+import { CLONE, MS, type NamespacePlan, type Op, type Plan } from './ops';
+import {
+  CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS, flagNames,
+} from './tables';
+
+export interface CgroupV1Hierarchy {
+  /** Directory name under /sys/fs/cgroup, e.g. `cpu`, `cpu,cpuacct`, `systemd`. */
+  name: string;
+  /** Mount data for a cgroup ns mount: `cpu`, `cpu,cpuacct`, `name=systemd`. */
+  options: string;
+  /** The container's cgroup directory in this hierarchy on the host (bound when no cgroupns). */
+  containerDir: string;
+}
+
+export interface HostFacts {
+  cgroup: {
+    mode: 'v2' | 'hybrid' | 'v1';
+    v1: CgroupV1Hierarchy[];
+    /** The container's cgroup2 directory on the host (v2 hosts). */
+    unifiedDir?: string;
+  };
+}
+
+export interface CompileOptions {
+  bundle: string; // absolute
+  rootfs: string; // absolute, resolved
+  fifoPath?: string; // exec.fifo on the host; absent: no create/start wait
+  noPivot: boolean;
+  /** fds 3..3+keepFds-1 are passed to the container (--preserve-fds plus LISTEN_FDS). */
+  keepFds: number;
+  /** Extra environment for the container process (LISTEN_FDS/LISTEN_PID). */
+  extraEnv?: string[];
+  host: HostFacts;
+}
+
+const NS_FLAGS: Record<string, number> = {
+  pid: CLONE.NEWPID, network: CLONE.NEWNET, mount: CLONE.NEWNS, ipc: CLONE.NEWIPC, uts: CLONE.NEWUTS,
+  cgroup: CLONE.NEWCGROUP, user: CLONE.NEWUSER, time: CLONE.NEWTIME,
+};
+
+const DEFAULT_DEVICES: { path: string; major: number; minor: number }[] = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+];
+
+const DEV_SYMLINKS: [string, string][] = [
+  ['/proc/self/fd', '/dev/fd'],
+  ['/proc/self/fd/0', '/dev/stdin'],
+  ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'],
+  ['pts/ptmx', '/dev/ptmx'],
+];
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+const RLIM_INFINITY_THRESHOLD = 2 ** 63; // JSON numbers >= 2^63 mean RLIM_INFINITY (2^64-1)
+
+function unsupported(field: string, why: string): never {
+  throw new TsruncError('E_UNSUPPORTED', `config.json: ${field}: ${why}`);
+}
+
+/** Refuse what this version of tsrunc cannot honour, naming the field; never run without it. */
+export function checkSupported(spec: Spec): void {
+  const p = spec.process;
+  if (p?.terminal) {
+    unsupported('/process/terminal', 'terminal: true needs the console socket support that is not implemented yet; set it to false');
+  }
+  const later = (f: string) => unsupported(f, 'not supported by this version of tsrunc');
+  if (p?.apparmorProfile) later('/process/apparmorProfile');
+  if (p?.selinuxLabel) later('/process/selinuxLabel');
+  if (p?.ioPriority) later('/process/ioPriority');
+  if (p?.scheduler) later('/process/scheduler');
+  if (p?.execCPUAffinity) later('/process/execCPUAffinity');
+  for (const [k, v] of Object.entries(spec.hooks ?? {})) if (v && v.length) later(`/hooks/${k}`);
+  const l = spec.linux ?? {};
+  (l.namespaces ?? []).forEach((ns, i) => {
+    if (ns.path) unsupported(`/linux/namespaces/${i}/path`, 'joining an existing namespace is not supported yet');
+    if (ns.type === 'user') unsupported(`/linux/namespaces/${i}`, 'user namespaces are not supported yet');
+    if (ns.type === 'time') unsupported(`/linux/namespaces/${i}`, 'time namespaces are not supported yet');
+  });
+  if (!(l.namespaces ?? []).some((n) => n.type === 'mount')) {
+    unsupported('/linux/namespaces', 'a mount namespace is required to set up the rootfs');
+  }
+  if (l.uidMappings?.length) later('/linux/uidMappings');
+  if (l.gidMappings?.length) later('/linux/gidMappings');
+  if (l.seccomp) later('/linux/seccomp');
+  if (l.mountLabel) later('/linux/mountLabel');
+  if (l.personality) later('/linux/personality');
+  if (l.intelRdt) later('/linux/intelRdt');
+  if (l.memoryPolicy) later('/linux/memoryPolicy');
+  if (l.netDevices) later('/linux/netDevices');
+  if (l.timeOffsets) later('/linux/timeOffsets');
+  const r = l.resources;
+  if (r) {
+    // Limits come with the cgroups issue: refuse rather than run a container without its limits.
+    // cpu.shares alone is accepted (containerd always sends the default 1024) and applied.
+    const cpuKeys = Object.keys(r.cpu ?? {}).filter((k) => (r.cpu as Record<string, unknown>)[k] !== undefined);
+    if (cpuKeys.some((k) => k !== 'shares')) later(`/linux/resources/cpu/${cpuKeys.find((k) => k !== 'shares')}`);
+    for (const k of ['memory', 'pids', 'blockIO', 'network', 'rdma', 'unified'] as const) {
+      const v = r[k];
+      if (v && Object.keys(v).length) later(`/linux/resources/${k}`);
+    }
+    if (r.hugepageLimits?.length) later('/linux/resources/hugepageLimits');
+  }
+  (spec.mounts ?? []).forEach((m, i) => {
+    for (const o of m.options ?? []) if (UNSUPPORTED_MOUNT_OPTIONS.includes(o)) later(`/mounts/${i}/options (${o})`);
+    if (m.uidMappings || m.gidMappings) later(`/mounts/${i}/uidMappings`);
+  });
+}
+
+interface ParsedMountOptions { flags: number; propagation: number; data: string[] }
+
+export function parseMountOptions(options: string[] = []): ParsedMountOptions {
+  let flags = 0;
+  let propagation = 0;
+  const data: string[] = [];
+  for (const o of options) {
+    const f = MOUNT_FLAGS[o];
+    if (f) {
+      if (f.set) flags |= f.set;
+      if (f.clear) flags &= ~f.clear;
+    } else if (PROPAGATION_FLAGS[o] !== undefined) {
+      propagation |= PROPAGATION_FLAGS[o]!;
+    } else {
+      data.push(o);
+    }
+  }
+  return { flags, propagation, data };
+}
+
+function capMask(names: string[] | undefined): bigint {
+  let m = 0n;
+  for (const n of names ?? []) {
+    const bit = CAPABILITIES.indexOf(n);
+    if (bit < 0) throw new TsruncError('E_CONFIG_INVALID', `config.json: unknown capability \`${n}\``);
+    m |= 1n << BigInt(bit);
+  }
+  return m;
+}
+
+function rlimitValue(v: number): number {
+  return v >= RLIM_INFINITY_THRESHOLD ? -1 : v;
+}
+
+function isBind(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function q(s: string): string {
+  return `\`${s}\``;
+}
+
+export function compile(spec: Spec, o: CompileOptions): Plan {
+  checkSupported(spec);
+  const proc = spec.process;
+  if (!proc) throw new TsruncError('E_CONFIG_INVALID', 'process property must not be empty');
+  const linux = spec.linux ?? {};
+  const nsTypes = new Set((linux.namespaces ?? []).map((n) => n.type));
+
+  const namespaces: NamespacePlan[] = [];
+  let cloneFlags = 0;
+  for (const t of ['mount', 'pid', 'network', 'ipc', 'uts', 'cgroup']) {
+    if (!nsTypes.has(t as never)) continue;
+    // The cgroup namespace must be made after the init has joined its cgroup, so that the
+    // container's cgroup becomes its root: the init unshares it right after SYNC_GO.
+    if (t === 'cgroup') namespaces.push({ type: t, how: 'unshare' });
+    else {
+      namespaces.push({ type: t, how: 'clone' });
+      cloneFlags |= NS_FLAGS[t]!;
+    }
+  }
+
+  const ops: Op[] = [];
+  const add = (op: Op['op'], what: string, ints: (number | bigint)[] = [], strs: string[] = []) =>
+    ops.push({ op, what, ints, strs });
+
+  // 1.
+  if (nsTypes.has('cgroup')) add('UNSHARE', 'unshare the cgroup namespace', [CLONE.NEWCGROUP]);
+  if (proc.oomScoreAdj !== undefined) add('OOM_SCORE_ADJ', `set oom_score_adj to ${proc.oomScoreAdj}`, [proc.oomScoreAdj]);
+  // 2.
+  if (o.fifoPath) add('OPEN_FIFO', `open ${q(o.fifoPath)}`, [], [o.fifoPath]);
+
+  // 3. A private (slave) view of the host's mounts, so nothing we mount propagates back.
+  const rootProp = linux.rootfsPropagation ? PROPAGATION_FLAGS[linux.rootfsPropagation] : undefined;
+  const preProp = rootProp ?? MS.SLAVE | MS.REC;
+  add('ROOT_PROPAGATE', `make \`/\` ${flagNames(preProp)}`, [preProp]);
+  add('BIND_ROOTFS', `bind-mount the rootfs ${q(o.rootfs)}`, [], [o.rootfs]);
+
+  // 4.
+  let devIsBind = false;
+  for (const m of spec.mounts ?? []) {
+    const dest = path.posix.normalize(m.destination);
+    if (dest === '/dev' && isBind(m)) devIsBind = true;
+    const opts = parseMountOptions(m.options);
+    if (m.type === 'cgroup' || m.type === 'cgroup2') {
+      compileCgroupMount(m, dest, opts, nsTypes.has('cgroup'), o.host, add);
+      continue;
+    }
+    if (isBind(m)) {
+      const src = path.resolve(o.bundle, m.source ?? '');
+      add('MOUNT', `bind-mount ${q(src)} on ${q(dest)} (${flagNames(opts.flags | MS.BIND)})`,
+        [opts.flags | MS.BIND, opts.propagation, 1], [src, dest, '', '']);
+      continue;
+    }
+    if (m.type === 'sysfs' && !nsTypes.has('network')) {
+      // sysfs can only be mounted in a network namespace we own; runc binds the host's /sys.
+      const flags = opts.flags | MS.BIND | MS.REC;
+      add('MOUNT', `bind-mount ${q('/sys')} on ${q(dest)} (${flagNames(flags)}; no network namespace)`,
+        [flags, opts.propagation, 1], ['/sys', dest, '', '']);
+      continue;
+    }
+    const type = m.type ?? '';
+    const data = opts.data.join(',');
+    add('MOUNT', `mount ${q(m.source ?? type)} on ${q(dest)} (type ${type}, ${flagNames(opts.flags)}${data ? `, ${data}` : ''})`,
+      [opts.flags, opts.propagation, 0], [m.source ?? type, dest, type, data]);
+  }
+
+  // 5. The default devices every container gets (runtime-spec config-linux.md "Default Devices"),
+  //    unless /dev is the host's (a bind mount), then linux.devices.
+  if (!devIsBind) {
+    for (const d of DEFAULT_DEVICES) {
+      if ((linux.devices ?? []).some((x) => x.path === d.path)) continue;
+      add('MKNOD', `create device ${q(d.path)} (c ${d.major}:${d.minor})`, [S_IFCHR | 0o666, d.major, d.minor, 0, 0], [d.path]);
+    }
+    for (const [target, link] of DEV_SYMLINKS) add('SYMLINK', `symlink ${q(link)} -> ${q(target)}`, [], [target, link]);
+  }
+  for (const d of linux.devices ?? []) {
+    const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
+    const mode = kind | ((d.fileMode ?? 0o666) & 0o7777);
+    add('MKNOD', `create device ${q(d.path)} (${d.type} ${d.major ?? 0}:${d.minor ?? 0})`,
+      [mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0], [d.path]);
+  }
+
+  // 6.
+  add('PIVOT_ROOT', o.noPivot ? `move the rootfs to \`/\` and chroot (--no-pivot)` : `pivot_root to ${q(o.rootfs)}`,
+    [o.noPivot ? 1 : 0], [o.rootfs]);
+  if (rootProp !== undefined) add('ROOT_PROPAGATE', `make \`/\` ${flagNames(rootProp)} (rootfsPropagation)`, [rootProp]);
+
+  // 7.
+  if (spec.hostname !== undefined && nsTypes.has('uts')) add('HOSTNAME', `set hostname to ${q(spec.hostname)}`, [], [spec.hostname]);
+  if (spec.domainname !== undefined && nsTypes.has('uts')) add('DOMAINNAME', `set domainname to ${q(spec.domainname)}`, [], [spec.domainname]);
+  for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
+    add('SYSCTL', `set sysctl ${q(k)} to ${q(v)}`, [], [`/proc/sys/${k.replace(/\./g, '/')}`, v]);
+  }
+
+  // 8.
+  for (const p of linux.readonlyPaths ?? []) add('READONLY', `make ${q(p)} read-only`, [], [p]);
+  for (const p of linux.maskedPaths ?? []) add('MASK', `mask ${q(p)}`, [], [p]);
+  if (spec.root?.readonly) add('REMOUNT', 'remount `/` read-only', [MS.RDONLY], ['/']);
+
+  // 9.
+  add('CHDIR', `change directory to ${q(proc.cwd)}`, [], [proc.cwd]);
+  for (const r of proc.rlimits ?? []) {
+    const res = RLIMITS[r.type];
+    if (res === undefined) throw new TsruncError('E_CONFIG_INVALID', `config.json: unknown rlimit \`${r.type}\``);
+    add('RLIMIT', `set ${r.type} to ${r.soft}/${r.hard}`, [res, rlimitValue(r.soft), rlimitValue(r.hard)], [r.type]);
+  }
+  const args = proc.args ?? [];
+  if (args.length === 0) throw new TsruncError('E_CONFIG_INVALID', 'args must not be empty');
+  const env = [...(proc.env ?? []), ...(o.extraEnv ?? [])];
+  const pathEntry = [...env].reverse().find((e) => e.startsWith('PATH='));
+  add('RESOLVE_EXEC', `find the executable ${q(args[0]!)}`, [pathEntry ? 1 : 0], [args[0]!, pathEntry ? pathEntry.slice(5) : '']);
+
+  // 10.
+  const caps = proc.capabilities ?? {};
+  const bounding = capMask(caps.bounding);
+  add('CAPS', 'drop capabilities outside the bounding set', [0, bounding, 0n, 0n, 0n, 0n]);
+  const user = proc.user;
+  const umask = user.umask ?? 0o022;
+  add('USER', `set user to ${user.uid}:${user.gid}${user.additionalGids?.length ? ` groups ${user.additionalGids.join(',')}` : ''}`,
+    [user.uid, user.gid, umask, ...(user.additionalGids ?? [])]);
+  add('CAPS', 'set capabilities', [1, bounding, capMask(caps.effective), capMask(caps.permitted), capMask(caps.inheritable), capMask(caps.ambient)]);
+  if (proc.noNewPrivileges) add('NO_NEW_PRIVS', 'set no_new_privs');
+
+  // 11.
+  add('WAIT_START', o.fifoPath ? 'report ready and wait for `start` on exec.fifo' : 'report ready');
+  add('EXEC', `exec ${q(args[0]!)}`, [o.keepFds, args.length], [...args, ...env]);
+
+  const host = [
+    'validate config.json and compile this plan',
+    'create the state directory (exclusive) and exec.fifo',
+    `create the cgroup and apply device rules`,
+    `clone3 with ${namespaces.filter((n) => n.how === 'clone').map((n) => n.type).join(', ') || 'no'} namespaces; exec tsrunc-init from a sealed memfd`,
+    'place the init in its cgroup, then release it (SYNC_GO)',
+    'wait for READY, write state.json and the pid file',
+  ];
+  return { cloneFlags, namespaces, host, ops };
+}
+
+type Add = (op: Op['op'], what: string, ints?: (number | bigint)[], strs?: string[]) => number;
+
+// A `cgroup` mount, as runc does it: on cgroup v2, cgroup2 itself (with a cgroup namespace) or a
+// bind of the container's own cgroup; on v1/hybrid hosts a tmpfs with one directory per v1
+// hierarchy, each a cgroup mount (with a cgroup namespace) or a bind of the container's cgroup in
+// that hierarchy, read-only as the options say. runc does not expose the hybrid `unified` tree.
+function compileCgroupMount(m: Mount, dest: string, opts: ParsedMountOptions, cgroupNs: boolean, host: HostFacts, add: Add): void {
+  if (host.cgroup.mode === 'v2') {
+    if (cgroupNs || !host.cgroup.unifiedDir) {
+      add('MOUNT', `mount \`cgroup2\` on ${q(dest)} (${flagNames(opts.flags)})`, [opts.flags, opts.propagation, 0], ['cgroup2', dest, 'cgroup2', '']);
+    } else {
+      add('MOUNT', `bind-mount ${q(host.cgroup.unifiedDir)} on ${q(dest)} (${flagNames(opts.flags | MS.BIND)})`,
+        [opts.flags | MS.BIND, opts.propagation, 1], [host.cgroup.unifiedDir, dest, '', '']);
+    }
+    return;
+  }
+  const tmpfsFlags = opts.flags & ~MS.RDONLY;
+  add('MOUNT', `mount \`tmpfs\` on ${q(dest)} (type tmpfs, ${flagNames(tmpfsFlags)}, mode=755)`, [tmpfsFlags, opts.propagation, 0], ['tmpfs', dest, 'tmpfs', 'mode=755']);
+  for (const h of host.cgroup.v1) {
+    const sub = `${dest}/${h.name}`;
+    if (cgroupNs) {
+      add('MOUNT', `mount \`cgroup\` on ${q(sub)} (type cgroup, ${flagNames(opts.flags)}, ${h.options})`, [opts.flags, 0, 0], ['cgroup', sub, 'cgroup', h.options]);
+    } else {
+      const flags = opts.flags | MS.BIND;
+      add('MOUNT', `bind-mount ${q(h.containerDir)} on ${q(sub)} (${flagNames(flags)})`, [flags, 0, 1], [h.containerDir, sub, '', '']);
+    }
+    // Co-mounted controllers (`cpu,cpuacct`) are also reachable by each name, as on the host.
+    if (h.name.includes(',')) {
+      for (const c of h.name.split(',')) add('SYMLINK', `symlink ${q(`${dest}/${c}`)} -> ${q(h.name)}`, [], [h.name, `${dest}/${c}`]);
+    }
+  }
+}

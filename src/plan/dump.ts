@@ -1,0 +1,26 @@
+// Human and JSON renderings of a Plan: what `tsrunc explain` prints and what the golden tests pin.
+import type { Plan } from './ops';
+
+export function dumpText(plan: Plan): string {
+  const lines: string[] = [];
+  lines.push('namespaces:');
+  for (const n of plan.namespaces) lines.push(`  ${n.type} (new, ${n.how === 'clone' ? 'clone3 flag' : 'unshared by the init after joining its cgroup'})`);
+  lines.push('host (tsrunc create):');
+  plan.host.forEach((h, i) => lines.push(`  h${i + 1}. ${h}`));
+  lines.push('container (tsrunc-init, in order):');
+  plan.ops.forEach((op, i) => lines.push(`  ${String(i).padStart(2)}. ${op.op.padEnd(14)} ${op.what}`));
+  return lines.join('\n') + '\n';
+}
+
+export function dumpJson(plan: Plan): string {
+  return JSON.stringify({
+    cloneFlags: plan.cloneFlags,
+    namespaces: plan.namespaces,
+    host: plan.host,
+    ops: plan.ops.map((o, step) => ({
+      step, op: o.op, what: o.what,
+      ints: o.ints.map((i) => (typeof i === 'bigint' ? `0x${i.toString(16)}` : i)),
+      strs: o.strs,
+    })),
+  }, null, 2) + '\n';
+}

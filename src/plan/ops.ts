@@ -1,0 +1,92 @@
+// Plan ops: what tsrunc-init does inside the new namespaces, in order. The codes and field order
+// must match addon/init/plan.h (the table there documents every op).
+
+export const OP = {
+  ROOT_PROPAGATE: 1,
+  BIND_ROOTFS: 2,
+  MOUNT: 3,
+  MKNOD: 4,
+  SYMLINK: 5,
+  OPEN_FIFO: 6,
+  PIVOT_ROOT: 7,
+  REMOUNT: 8,
+  MASK: 9,
+  READONLY: 10,
+  HOSTNAME: 11,
+  DOMAINNAME: 12,
+  SYSCTL: 13,
+  OOM_SCORE_ADJ: 14,
+  UNSHARE: 15,
+  CHDIR: 16,
+  RLIMIT: 17,
+  RESOLVE_EXEC: 18,
+  USER: 19,
+  CAPS: 20,
+  NO_NEW_PRIVS: 21,
+  WAIT_START: 22,
+  EXEC: 23,
+} as const;
+
+export type OpName = keyof typeof OP;
+
+export interface Op {
+  op: OpName;
+  /** Integers (encoded as i64). bigint for 64-bit masks. */
+  ints: (number | bigint)[];
+  strs: string[];
+  /** The operation and its object, for plan dumps and error messages: "mount `proc` on `/proc`". */
+  what: string;
+}
+
+/** Where each namespace comes from (this issue: only new ones). */
+export interface NamespacePlan {
+  type: string;
+  /** How it is made: in the clone3 flags, or unshared by the init after joining its cgroup. */
+  how: 'clone' | 'unshare';
+}
+
+export interface Plan {
+  /** CLONE_NEW* flags passed to clone3. */
+  cloneFlags: number;
+  namespaces: NamespacePlan[];
+  /** Host-side steps done by `create` itself, for the dump (cgroup, state, fifo). */
+  host: string[];
+  ops: Op[];
+}
+
+export const CLONE = {
+  NEWTIME: 0x00000080,
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  SYNCHRONOUS: 16,
+  REMOUNT: 32,
+  MANDLOCK: 64,
+  DIRSYNC: 128,
+  NOSYMFOLLOW: 256,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
+  BIND: 4096,
+  MOVE: 8192,
+  REC: 16384,
+  SILENT: 32768,
+  UNBINDABLE: 1 << 17,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+  RELATIME: 1 << 21,
+  I_VERSION: 1 << 23,
+  STRICTATIME: 1 << 24,
+  LAZYTIME: 1 << 25,
+} as const;

@@ -1,0 +1,70 @@
+// Name tables shared by validation and the plan compiler: capabilities, rlimits, mount options.
+import { MS } from './ops';
+
+/** Linux capabilities by bit number (capability.h, up to CAP_CHECKPOINT_RESTORE = 40). */
+export const CAPABILITIES: readonly string[] = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
+  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
+
+/** RLIMIT_* resource numbers (asm-generic/resource.h, x86_64). */
+export const RLIMITS: Readonly<Record<string, number>> = {
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+};
+
+/** Mount options that set (or clear) MS_* flags; everything else is filesystem data. */
+export const MOUNT_FLAGS: Readonly<Record<string, { set?: number; clear?: number }>> = {
+  ro: { set: MS.RDONLY }, rw: { clear: MS.RDONLY },
+  nosuid: { set: MS.NOSUID }, suid: { clear: MS.NOSUID },
+  nodev: { set: MS.NODEV }, dev: { clear: MS.NODEV },
+  noexec: { set: MS.NOEXEC }, exec: { clear: MS.NOEXEC },
+  sync: { set: MS.SYNCHRONOUS }, async: { clear: MS.SYNCHRONOUS },
+  dirsync: { set: MS.DIRSYNC },
+  remount: { set: MS.REMOUNT },
+  mand: { set: MS.MANDLOCK }, nomand: { clear: MS.MANDLOCK },
+  noatime: { set: MS.NOATIME }, atime: { clear: MS.NOATIME },
+  nodiratime: { set: MS.NODIRATIME }, diratime: { clear: MS.NODIRATIME },
+  relatime: { set: MS.RELATIME }, norelatime: { clear: MS.RELATIME },
+  strictatime: { set: MS.STRICTATIME }, nostrictatime: { clear: MS.STRICTATIME },
+  lazytime: { set: MS.LAZYTIME }, nolazytime: { clear: MS.LAZYTIME },
+  iversion: { set: MS.I_VERSION }, noiversion: { clear: MS.I_VERSION },
+  silent: { set: MS.SILENT }, loud: { clear: MS.SILENT },
+  nosymfollow: { set: MS.NOSYMFOLLOW },
+  bind: { set: MS.BIND }, rbind: { set: MS.BIND | MS.REC },
+};
+
+export const PROPAGATION_FLAGS: Readonly<Record<string, number>> = {
+  private: MS.PRIVATE, rprivate: MS.PRIVATE | MS.REC,
+  shared: MS.SHARED, rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
+  unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+/** Recursive mount_setattr options (runc's rro, rnosuid, ...) and idmapped mounts: later issues. */
+export const UNSUPPORTED_MOUNT_OPTIONS: readonly string[] = [
+  'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime',
+  'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow',
+  'rsymfollow', 'idmap', 'ridmap', 'tmpcopyup',
+];
+
+export function flagNames(flags: number): string {
+  const names: string[] = [];
+  const all: [string, number][] = [
+    ['ro', MS.RDONLY], ['nosuid', MS.NOSUID], ['nodev', MS.NODEV], ['noexec', MS.NOEXEC],
+    ['sync', MS.SYNCHRONOUS], ['remount', MS.REMOUNT], ['mand', MS.MANDLOCK], ['dirsync', MS.DIRSYNC],
+    ['nosymfollow', MS.NOSYMFOLLOW], ['noatime', MS.NOATIME], ['nodiratime', MS.NODIRATIME],
+    ['bind', MS.BIND], ['rec', MS.REC], ['silent', MS.SILENT], ['unbindable', MS.UNBINDABLE],
+    ['private', MS.PRIVATE], ['slave', MS.SLAVE], ['shared', MS.SHARED], ['relatime', MS.RELATIME],
+    ['iversion', MS.I_VERSION], ['strictatime', MS.STRICTATIME], ['lazytime', MS.LAZYTIME],
+  ];
+  for (const [n, f] of all) if (flags & f) names.push(n);
+  return names.length ? names.join('|') : '0';
+}

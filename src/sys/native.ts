@@ -1,0 +1,91 @@
+// Typed loader for the native addon (build/Release/tsrunc_native.node) and the paths of the
+// helper executables built next to it. The addon throws errors shaped {errno, syscall, path};
+// `code` (the errno name) is added here so the rest of the code never sees a bare number.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { TsruncError } from '../errors';
+
+export interface SpawnResult { pid: number; pidfd: number; sock: number }
+export type SyncResult =
+  | { type: 'ready' }
+  | { type: 'eof' }
+  | { type: 'error'; step: number; errno: number; detail: string };
+export interface ExitStatus { code: number | null; signal: number | null }
+
+export interface Native {
+  spawnInit(o: { initPath: string; plan: Buffer; cloneFlags: number; cgroupFd?: number }): SpawnResult;
+  syncGo(sock: number): void;
+  syncWait(sock: number): SyncResult;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, sig: number): void;
+  waitPidfdSync(pidfd: number): ExitStatus;
+  waitPidfd(pidfd: number): Promise<ExitStatus>;
+  mkfifo(path: string, mode: number): void;
+  lockFile(path: string): number;
+  fifoStart(path: string, pidfd: number): 'started' | 'dead';
+  bpfAttachDeviceProgram?(cgroupDir: string, insns: Buffer): void;
+}
+
+/** The package root: dist/src/sys/native.js -> ../../.. */
+export const PACKAGE_ROOT = path.resolve(__dirname, '..', '..', '..');
+const BUILD_DIRS = ['build/Release', 'build/Debug'];
+
+function findBuilt(name: string): { found?: string; tried: string[] } {
+  const tried: string[] = [];
+  for (const d of BUILD_DIRS) {
+    const p = path.join(PACKAGE_ROOT, d, name);
+    tried.push(p);
+    if (fs.existsSync(p)) return { found: p, tried };
+  }
+  return { tried };
+}
+
+/** errno number -> name, from Node's own table (no strerror in C++). */
+export function errnoName(errno: number): string {
+  for (const [name, num] of Object.entries(os.constants.errno)) if (num === errno) return name;
+  return `errno ${errno}`;
+}
+
+function wrap<T extends (...a: never[]) => unknown>(fn: T): T {
+  return ((...args: never[]) => {
+    try {
+      const r = fn(...args);
+      if (r instanceof Promise) return r.catch((e) => { throw addCode(e); });
+      return r;
+    } catch (e) {
+      throw addCode(e);
+    }
+  }) as T;
+}
+
+function addCode(e: unknown): unknown {
+  if (e && typeof e === 'object' && typeof (e as { errno?: unknown }).errno === 'number') {
+    const err = e as Error & { errno: number; code?: string; syscall?: string; path?: string };
+    err.code = errnoName(err.errno);
+    err.message = `${err.syscall ?? 'syscall'}${err.path ? ` \`${err.path}\`` : ''}: ${err.code}`;
+  }
+  return e;
+}
+
+let cached: Native | undefined;
+
+export function loadNative(): Native {
+  if (cached) return cached;
+  const { found, tried } = findBuilt('tsrunc_native.node');
+  if (!found) {
+    throw new TsruncError('E_INTERNAL', `load native addon: not built (tried ${tried.join(', ')}); run \`npm run setup\``);
+  }
+  const raw = require(found) as Record<string, unknown>;
+  const n: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) n[k] = typeof v === 'function' ? wrap(v as (...a: never[]) => unknown) : v;
+  cached = n as unknown as Native;
+  return cached;
+}
+
+/** Path of the tsrunc-init executable (copied into a sealed memfd at every create). */
+export function initPath(): string {
+  const { found, tried } = findBuilt('tsrunc-init');
+  if (!found) throw new TsruncError('E_INTERNAL', `find tsrunc-init: not built (tried ${tried.join(', ')})`);
+  return found;
+}
