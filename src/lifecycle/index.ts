@@ -1,31 +1,467 @@
 // Lifecycle entry points, one per command. The CLI (src/cli) calls exactly one of these.
 // Heavy modules (validator, plan compiler, addon) are required lazily inside the functions that
-// need them, so `state`, `list`, `kill`, `delete` and `start` stay lean (design: no validator
-// outside create/run/explain).
-import { TsruncError } from '../errors';
+// need them, so `state`, `list`, `kill`, `delete` and `start` stay lean (no validator outside
+// create/run/explain).
+import * as fs from 'fs';
+import * as path from 'path';
+import { TsruncError, isErrnoLike } from '../errors';
+import { StateStore, writePidFile, type StateRecord } from '../state/store';
+import { validateId } from '../state/id';
+import { pidStartTime } from '../sys/proc';
+import { checkTransition, deriveStatus } from './status';
 import type {
-  CreateOptions, DeleteOptions, ExplainOptions, GlobalOptions, KillOptions, OciState, RunOptions,
+  CreateOptions, DeleteOptions, ExplainOptions, GlobalOptions, KillOptions, OciState, RunOptions, Status,
 } from './api';
+import type { CgroupManager } from '../cgroup/manager';
+import type { Native } from '../sys/native';
+import type { Plan } from '../plan/ops';
+import type { Spec } from '../spec/types';
 
 export type { CreateOptions, DeleteOptions, ExplainOptions, GlobalOptions, KillOptions, OciState, RunOptions };
 
-function todo(name: string): never {
-  throw new TsruncError('E_INTERNAL', `${name}: not implemented yet`);
+/** The runtime-spec version tsrunc implements (state.json `ociVersion`). */
+export const OCI_VERSION = '1.3.0';
+
+const native = (): Native => (require('../sys/native') as typeof import('../sys/native')).loadNative();
+
+function cgroupOf(rec: StateRecord): CgroupManager {
+  const { fromRecord } = require('../cgroup/manager') as typeof import('../cgroup/manager');
+  return fromRecord(rec.cgroup, { native: native() as never });
+}
+
+function statusOf(store: StateStore, rec: StateRecord): Status {
+  return deriveStatus(rec.pid, rec.pidStartTime, {
+    startTime: (pid) => pidStartTime(pid),
+    fifoExists: () => fs.existsSync(store.fifoPath(rec.id)),
+    frozen: () => {
+      try {
+        return cgroupOf(rec).freezerState() === 'frozen';
+      } catch {
+        return false;
+      }
+    },
+  });
+}
+
+function ociState(rec: StateRecord, status: Status): OciState {
+  const s: OciState = {
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    pid: status === 'stopped' ? 0 : rec.pid,
+    status,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    owner: rec.owner,
+  };
+  if (rec.annotations && Object.keys(rec.annotations).length) {
+    // runc's field order: annotations come before owner.
+    return { ...s, annotations: rec.annotations, owner: rec.owner } as OciState;
+  }
+  return s;
+}
+
+/** RFC 3339 with nanoseconds, like runc's `created`. */
+function rfc3339Nano(): string {
+  const now = process.hrtime.bigint();
+  const ms = Date.now();
+  const iso = new Date(ms).toISOString(); // ...sss Z
+  const nanos = String(ms % 1000).padStart(3, '0') + String(now % 1000000n).padStart(6, '0');
+  return `${iso.slice(0, 19)}.${nanos}Z`;
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Hold the per-id lock for the duration of fn (serialises start/kill/delete of one id). */
+function withLock<T>(store: StateStore, id: string, fn: () => T): T {
+  let fd: number;
+  try {
+    fd = native().lockFile(path.join(store.dir(id), '.lock'));
+  } catch (e) {
+    if (isErrnoLike(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) throw new TsruncError('E_NOT_EXIST', 'container does not exist');
+    throw e;
+  }
+  try {
+    return fn();
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// ---- create ------------------------------------------------------------------------------------
+
+interface Prepared {
+  spec: Spec;
+  bundle: string;
+  rootfs: string;
+  plan: Plan;
+  cgroup: CgroupManager;
+  devices: import('../cgroup/devices').DevRule[];
+}
+
+/** Validate and compile: everything create does before touching the system. */
+function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPivot: boolean; preserveFds?: number }, fifoPath?: string): Prepared {
+  const t0 = process.hrtime.bigint();
+  const phase = (name: string) => g.log('debug', `${name}: ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)} ms`);
+  const { loadCheckedSpec } = require('../spec/load') as typeof import('../spec/load');
+  const { resolveRootfs } = require('../spec/checks') as typeof import('../spec/checks');
+  const { compile } = require('../plan/compile') as typeof import('../plan/compile');
+  const cg = require('../cgroup') as typeof import('../cgroup');
+  const bundle = path.resolve(o.bundle);
+  const spec = loadCheckedSpec(bundle, { needProcess: true });
+  phase('validate config.json');
+  const rootfs = resolveRootfs(spec, bundle);
+  if (g.systemdCgroup) {
+    throw new TsruncError('E_UNSUPPORTED', 'systemd not running on this host, cannot use systemd cgroups manager');
+  }
+  const host = cg.readCgroupHost();
+  const record = cg.resolveCgroupPaths(host, cg.readOwnCgroups(), spec.linux?.cgroupsPath, o.id);
+  const cgroup = new cg.CgroupManager(record, { native: native() as never });
+  const { keepFds, extraEnv } = listenFds(o.preserveFds ?? 0);
+  const plan = compile(spec, {
+    bundle, rootfs, fifoPath, noPivot: o.noPivot, keepFds, extraEnv,
+    host: cgroupFacts(host, record.paths),
+  });
+  phase('compile plan');
+  return { spec, bundle, rootfs, plan, cgroup, devices: cg.deviceRulesForSpec(spec.linux) };
+}
+
+/** systemd socket activation: LISTEN_FDS is honoured only when LISTEN_PID is us (as runc). */
+function listenFds(preserve: number): { keepFds: number; extraEnv: string[] } {
+  const n = Number(process.env.LISTEN_FDS ?? '');
+  if (process.env.LISTEN_PID === String(process.pid) && Number.isInteger(n) && n > 0) {
+    return { keepFds: n + preserve, extraEnv: [`LISTEN_FDS=${n}`, 'LISTEN_PID=1'] };
+  }
+  return { keepFds: preserve, extraEnv: [] };
+}
+
+function cgroupFacts(host: import('../cgroup').CgroupHost, paths: Record<string, string>): import('../plan/compile').HostFacts {
+  if (host.mode === 'v2') return { cgroup: { mode: 'v2', v1: [], unifiedDir: paths[''] } };
+  // Group controllers by mountpoint, in mountinfo order: `cpu,cpuacct` is one hierarchy.
+  const byMount = new Map<string, { keys: string[]; dir: string }>();
+  for (const [key, mnt] of host.v1) {
+    const dir = paths[key];
+    if (dir === undefined) continue;
+    const e = byMount.get(mnt) ?? { keys: [], dir };
+    e.keys.push(key);
+    byMount.set(mnt, e);
+  }
+  return {
+    cgroup: {
+      mode: host.mode,
+      v1: [...byMount].map(([mnt, e]) => ({ name: path.basename(mnt), options: e.keys.join(','), containerDir: e.dir })),
+    },
+  };
+}
+
+interface Created { rec: StateRecord; pidfd: number; store: StateStore; cgroup: CgroupManager }
+
+function doCreate(g: GlobalOptions, o: CreateOptions): Created {
+  validateId(o.id);
+  if (o.consoleSocket) {
+    throw new TsruncError('E_USAGE', 'cannot use console socket if runc will not detach or allocate tty');
+  }
+  const store = new StateStore(g.root);
+  if (store.exists(o.id)) throw new TsruncError('E_EXISTS', 'container with given ID already exists');
+  const fifo = store.fifoPath(o.id);
+  const p = prepare(g, o, fifo);
+  const n = native();
+  const { encodeOps } = require('../plan/encode') as typeof import('../plan/encode');
+  const { setupError } = require('../plan/messages') as typeof import('../plan/messages');
+  const { initPath } = require('../sys/native') as typeof import('../sys/native');
+  const t0 = process.hrtime.bigint();
+  const phase = (name: string) => g.log('debug', `${name}: ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)} ms`);
+
+  store.createDir(o.id);
+  let cgroupMade = false;
+  let pidfd = -1;
+  try {
+    n.mkfifo(fifo, 0o622);
+    if (p.cgroup.pids().length > 0) {
+      throw new TsruncError('E_CGROUP', `cgroup of container \`${o.id}\` already has processes: refusing to share it`);
+    }
+    p.cgroup.create();
+    cgroupMade = true;
+    p.cgroup.setDevices(p.devices);
+    applyCpuShares(p);
+    phase('cgroup');
+    const child = n.spawnInit({ initPath: initPath(), plan: encodeOps(p.plan.ops), cloneFlags: p.plan.cloneFlags });
+    pidfd = child.pidfd;
+    phase('clone');
+    try {
+      p.cgroup.addPid(child.pid);
+      n.syncGo(child.sock);
+      const r = n.syncWait(child.sock);
+      phase('container setup');
+      if (r.type === 'error') throw setupError(p.plan, r.step, r.errno, r.detail);
+      if (r.type === 'eof') {
+        throw new TsruncError('E_SETUP', 'container init exited during setup without reporting an error');
+      }
+    } catch (e) {
+      try { n.pidfdSendSignal(child.pidfd, 9); } catch { /* already gone */ }
+      try { n.waitPidfdSync(child.pidfd); } catch { /* reaped */ }
+      throw e;
+    } finally {
+      fs.closeSync(child.sock);
+    }
+    const start = pidStartTime(child.pid);
+    if (start === null) throw new TsruncError('E_SETUP', 'container init exited right after setup');
+    const rec: StateRecord = {
+      ociVersion: OCI_VERSION,
+      id: o.id,
+      pid: child.pid,
+      pidStartTime: start,
+      bundle: p.bundle,
+      rootfs: p.rootfs,
+      created: rfc3339Nano(),
+      owner: '',
+      cgroup: p.cgroup.toRecord(),
+      namespaces: p.plan.namespaces.map((x) => x.type),
+    };
+    if (p.spec.annotations) rec.annotations = p.spec.annotations;
+    store.write(rec);
+    if (o.pidFile) writePidFile(o.pidFile, child.pid);
+    phase('state');
+    return { rec, pidfd, store, cgroup: p.cgroup };
+  } catch (e) {
+    // Bad input or a failed setup leaves nothing behind: no process, cgroup or state dir.
+    if (pidfd >= 0) fs.closeSync(pidfd);
+    if (cgroupMade) {
+      try { p.cgroup.destroy(); } catch (ce) { g.log('warning', `remove cgroup: ${(ce as Error).message}`); }
+    }
+    store.remove(o.id);
+    throw e;
+  }
+}
+
+/** containerd always sends cpu.shares (1024); apply it rather than refuse (see checkSupported). */
+function applyCpuShares(p: Prepared): void {
+  const shares = (p.spec.linux?.resources?.cpu as { shares?: number } | undefined)?.shares;
+  if (shares === undefined || shares === null) return;
+  const rec = p.cgroup.toRecord();
+  if (rec.paths.cpu) {
+    writeCgroupFile(path.join(rec.paths.cpu, 'cpu.shares'), String(shares));
+  } else if (p.cgroup.mode === 'v2' && rec.paths['']) {
+    // runc's conversion from shares [2, 262144] to cpu.weight [1, 10000].
+    const weight = shares === 0 ? 0 : 1 + Math.floor(((shares - 2) * 9999) / 262142);
+    if (weight) writeCgroupFile(path.join(rec.paths[''], 'cpu.weight'), String(weight));
+  }
+}
+
+function writeCgroupFile(file: string, value: string): void {
+  try {
+    fs.writeFileSync(file, value);
+  } catch (e) {
+    throw new TsruncError('E_CGROUP', `write \`${value}\` to \`${file}\`: ${isErrnoLike(e) ? e.code : String(e)}`, { cause: e });
+  }
 }
 
 /** `create`: set the container up and leave its init waiting on exec.fifo. */
-export function create(_g: GlobalOptions, _o: CreateOptions): void { todo('create'); }
+export function create(g: GlobalOptions, o: CreateOptions): void {
+  const c = doCreate(g, o);
+  fs.closeSync(c.pidfd);
+}
+
+// ---- start -------------------------------------------------------------------------------------
+
+function startRec(store: StateStore, rec: StateRecord, pidfd?: number): void {
+  checkTransition(rec.id, statusOf(store, rec), 'start');
+  const n = native();
+  const fifo = store.fifoPath(rec.id);
+  let fd = pidfd;
+  if (fd === undefined) {
+    try {
+      fd = n.pidfdOpen(rec.pid);
+    } catch {
+      throw new TsruncError('E_STATUS', 'cannot start a container that has stopped');
+    }
+  }
+  try {
+    const r = n.fifoStart(fifo, fd);
+    if (r === 'dead') {
+      throw new TsruncError('E_SETUP', 'container init exited before it could be started');
+    }
+    fs.rmSync(fifo, { force: true });
+  } finally {
+    if (pidfd === undefined) fs.closeSync(fd);
+  }
+}
+
 /** `start`: release a created container's init. */
-export function start(_g: GlobalOptions, _id: string): void { todo('start'); }
+export function start(g: GlobalOptions, id: string): void {
+  validateId(id);
+  const store = new StateStore(g.root);
+  withLock(store, id, () => startRec(store, store.read(id)));
+}
+
+// ---- state / list ------------------------------------------------------------------------------
+
 /** `state`: the OCI state of one container (status derived from the live world). */
-export function state(_g: GlobalOptions, _id: string): OciState { todo('state'); }
+export function state(g: GlobalOptions, id: string): OciState {
+  validateId(id);
+  const store = new StateStore(g.root);
+  const rec = store.read(id);
+  return ociState(rec, statusOf(store, rec));
+}
+
 /** `list`: the states of every container under --root, sorted by id ([] when none or no root). */
-export function list(_g: GlobalOptions): OciState[] { todo('list'); }
+export function list(g: GlobalOptions): OciState[] {
+  const store = new StateStore(g.root);
+  const out: OciState[] = [];
+  for (const id of store.list()) {
+    let rec: StateRecord;
+    try {
+      rec = store.read(id);
+    } catch {
+      continue; // being created or deleted right now
+    }
+    let owner = 'root';
+    try {
+      const uid = fs.statSync(store.dir(id)).uid;
+      owner = uid === 0 ? 'root' : String(uid);
+    } catch { /* gone meanwhile */ }
+    out.push({ ...ociState(rec, statusOf(store, rec)), owner });
+  }
+  return out;
+}
+
+// ---- kill / delete -----------------------------------------------------------------------------
+
+function signalInit(rec: StateRecord, sig: number): void {
+  const n = native();
+  let fd: number;
+  try {
+    fd = n.pidfdOpen(rec.pid);
+  } catch {
+    throw new TsruncError('E_STATUS', 'container not running');
+  }
+  try {
+    // The pid could have been reused between the status check and pidfd_open: check again
+    // through the pidfd-pinned process.
+    if (pidStartTime(rec.pid) !== rec.pidStartTime) throw new TsruncError('E_STATUS', 'container not running');
+    try {
+      n.pidfdSendSignal(fd, sig);
+    } catch (e) {
+      if (isErrnoLike(e) && e.code === 'EINVAL') throw new TsruncError('E_SIGNAL', 'unable to signal init: invalid argument');
+      if (isErrnoLike(e) && e.code === 'ESRCH') throw new TsruncError('E_STATUS', 'container not running');
+      throw e;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** `kill`: send a signal to the init (or, with all, to every process of the container). */
-export function kill(_g: GlobalOptions, _o: KillOptions): void { todo('kill'); }
+export function kill(g: GlobalOptions, o: KillOptions): void {
+  validateId(o.id);
+  if (!Number.isInteger(o.signal) || o.signal < 1 || o.signal > 64) {
+    throw new TsruncError('E_SIGNAL', 'unable to signal init: invalid argument');
+  }
+  const store = new StateStore(g.root);
+  withLock(store, o.id, () => {
+    const rec = store.read(o.id);
+    const status = statusOf(store, rec);
+    checkTransition(o.id, status, 'kill', { all: o.all });
+    if (o.all) {
+      cgroupOf(rec).killAll(o.signal);
+      if (status !== 'stopped') {
+        try { signalInit(rec, o.signal); } catch { /* died with the others */ }
+      }
+      return;
+    }
+    signalInit(rec, o.signal);
+  });
+}
+
+/** Wait (bounded) until the init is gone or a zombie. */
+function waitGone(rec: StateRecord, ms: number): boolean {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (pidStartTime(rec.pid) !== rec.pidStartTime) return true;
+    sleepMs(5);
+  }
+  return pidStartTime(rec.pid) !== rec.pidStartTime;
+}
+
+function destroy(g: GlobalOptions, store: StateStore, rec: StateRecord, status: Status): void {
+  const cg = cgroupOf(rec);
+  if (status !== 'stopped') {
+    try { cg.killAll(9); } catch (e) { g.log('warning', `kill container processes: ${(e as Error).message}`); }
+    try { signalInit(rec, 9); } catch { /* already gone */ }
+    if (!waitGone(rec, 5000)) throw new TsruncError('E_STATUS', `container \`${rec.id}\` init did not exit after SIGKILL`);
+  }
+  cg.destroy();
+  store.remove(rec.id);
+}
+
 /** `delete`: remove a stopped container (with force: kill it first). */
-export function del(_g: GlobalOptions, _o: DeleteOptions): void { todo('delete'); }
+export function del(g: GlobalOptions, o: DeleteOptions): void {
+  validateId(o.id);
+  const store = new StateStore(g.root);
+  try {
+    withLock(store, o.id, () => {
+      const rec = store.read(o.id);
+      const status = statusOf(store, rec);
+      // A created (never started) container is deleted like runc does: kill and remove.
+      checkTransition(o.id, status, 'delete', { force: o.force || status === 'created' });
+      destroy(g, store, rec, status);
+    });
+  } catch (e) {
+    if (o.force && e instanceof TsruncError && e.code === 'E_NOT_EXIST') return; // runc: rc 0
+    throw e;
+  }
+}
+
+// ---- run ---------------------------------------------------------------------------------------
+
+const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
+
 /** `run`: create + start; in the foreground waits and resolves to the exit code (128+signal). */
-export function run(_g: GlobalOptions, _o: RunOptions): Promise<number> { todo('run'); }
+export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
+  const c = doCreate(g, o);
+  const n = native();
+  try {
+    startRec(c.store, c.rec, c.pidfd);
+  } catch (e) {
+    try { destroy(g, c.store, c.rec, 'running'); } catch { /* best effort */ }
+    fs.closeSync(c.pidfd);
+    throw e;
+  }
+  if (o.detach) {
+    fs.closeSync(c.pidfd);
+    return 0;
+  }
+  // Foreground: the container shares our stdio; relay signals to its init until it exits.
+  const os = require('os') as typeof import('os');
+  const handlers: [string, () => void][] = [];
+  for (const name of FORWARDED) {
+    const num = os.constants.signals[name];
+    const h = () => { try { n.pidfdSendSignal(c.pidfd, num); } catch { /* exited */ } };
+    process.on(name, h);
+    handlers.push([name, h]);
+  }
+  let status: import('../sys/native').ExitStatus;
+  try {
+    status = await n.waitPidfd(c.pidfd);
+  } finally {
+    for (const [name, h] of handlers) process.removeListener(name, h);
+    fs.closeSync(c.pidfd);
+  }
+  if (!o.keep) {
+    withLock(c.store, o.id, () => destroy(g, c.store, c.rec, 'stopped'));
+  }
+  return status.code !== null ? status.code : 128 + (status.signal ?? 0);
+}
+
+// ---- explain -----------------------------------------------------------------------------------
+
 /** `explain`: validate the bundle and return the plan dump; json=true gives the JSON form. */
-export function explain(_g: GlobalOptions, _o: ExplainOptions, _json: boolean): string { todo('explain'); }
+export function explain(g: GlobalOptions, o: ExplainOptions, json: boolean): string {
+  const id = o.id ?? 'explain';
+  validateId(id);
+  const p = prepare(g, { id, bundle: o.bundle, noPivot: o.noPivot }, new StateStore(g.root).fifoPath(id));
+  const dump = require('../plan/dump') as typeof import('../plan/dump');
+  return json ? dump.dumpJson(p.plan) : dump.dumpText(p.plan);
+}
