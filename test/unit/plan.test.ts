@@ -1,0 +1,150 @@
+// Golden tests of the pure plan compiler: the exact sequence of operations tsrunc-init carries
+// out for known configs on known hosts. Regenerate after an intended change with
+//   UPDATE_GOLDEN=1 node --test dist/test/unit/plan.test.js
+// and review the diff of test/golden/ like code.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compile, parseMountOptions, checkSupported, type HostFacts } from '../../src/plan/compile';
+import { dumpJson, dumpText } from '../../src/plan/dump';
+import { encodeOps } from '../../src/plan/encode';
+import { CLONE, MS } from '../../src/plan/ops';
+import type { Spec } from '../../src/spec/types';
+import { TsruncError } from '../../src/errors';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'configs', 'good');
+const GOLDEN = path.join(ROOT, 'test', 'golden');
+
+const HYBRID: HostFacts = {
+  cgroup: {
+    mode: 'hybrid',
+    v1: [
+      { name: 'cpu,cpuacct', options: 'cpu,cpuacct', containerDir: '/sys/fs/cgroup/cpu,cpuacct/default/c1' },
+      { name: 'memory', options: 'memory', containerDir: '/sys/fs/cgroup/memory/default/c1' },
+      { name: 'devices', options: 'devices', containerDir: '/sys/fs/cgroup/devices/default/c1' },
+      { name: 'systemd', options: 'name=systemd', containerDir: '/sys/fs/cgroup/systemd/default/c1' },
+    ],
+  },
+};
+const V2: HostFacts = { cgroup: { mode: 'v2', v1: [], unifiedDir: '/sys/fs/cgroup/default/c1' } };
+
+function load(name: string): Spec {
+  return JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')) as Spec;
+}
+
+function plan(spec: Spec, host: HostFacts, extra: Partial<Parameters<typeof compile>[1]> = {}) {
+  return compile(spec, {
+    bundle: '/bundle', rootfs: '/bundle/rootfs', fifoPath: '/run/tsrunc/c1/exec.fifo', noPivot: false,
+    keepFds: 0, host, ...extra,
+  });
+}
+
+function golden(name: string, text: string): void {
+  const file = path.join(GOLDEN, name);
+  if (process.env.UPDATE_GOLDEN) {
+    fs.mkdirSync(GOLDEN, { recursive: true });
+    fs.writeFileSync(file, text);
+  }
+  assert.equal(text, fs.readFileSync(file, 'utf8'), `golden ${name} differs (UPDATE_GOLDEN=1 to accept)`);
+}
+
+function terminalOff(s: Spec): Spec {
+  if (s.process) s.process.terminal = false;
+  return s;
+}
+
+test('golden: runc spec config on a hybrid host', () => {
+  golden('runc-spec.hybrid.txt', dumpText(plan(terminalOff(load('runc-spec.json')), HYBRID)));
+});
+
+test('golden: runc spec config with a cgroup namespace on a v2 host (json)', () => {
+  const s = terminalOff(load('runc-spec.json'));
+  s.linux!.namespaces!.push({ type: 'cgroup' });
+  golden('runc-spec.cgroupns.v2.json', dumpJson(plan(s, V2)));
+});
+
+test('golden: containerd ctr run config, --no-pivot, preserved fds', () => {
+  golden('ctr-run.hybrid.txt', dumpText(plan(load('containerd-ctr-run.json'), HYBRID, { noPivot: true, keepFds: 2 })));
+});
+
+test('clone flags carry every new namespace but cgroup, which the init unshares', () => {
+  const s = terminalOff(load('runc-spec.json'));
+  s.linux!.namespaces = [{ type: 'mount' }, { type: 'pid' }, { type: 'cgroup' }];
+  const p = plan(s, HYBRID);
+  assert.equal(p.cloneFlags, CLONE.NEWNS | CLONE.NEWPID);
+  assert.deepEqual(p.namespaces.map((n) => `${n.type}:${n.how}`), ['mount:clone', 'pid:clone', 'cgroup:unshare']);
+  assert.equal(p.ops[0]!.op, 'UNSHARE');
+});
+
+test('sysfs without a network namespace becomes a recursive bind of the host /sys', () => {
+  const s = terminalOff(load('runc-spec.json'));
+  s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
+  const op = plan(s, HYBRID).ops.find((o) => o.op === 'MOUNT' && o.strs[1] === '/sys')!;
+  assert.equal(op.strs[0], '/sys');
+  assert.equal(Number(op.ints[2]), 1);
+  assert.ok(Number(op.ints[0]) & MS.BIND && Number(op.ints[0]) & MS.REC && Number(op.ints[0]) & MS.RDONLY);
+});
+
+test('exec lookup: PATH from the config env, none when env has no PATH (runc semantics)', () => {
+  const s = terminalOff(load('runc-spec.json'));
+  let op = plan(s, HYBRID).ops.find((o) => o.op === 'RESOLVE_EXEC')!;
+  assert.equal(Number(op.ints[0]), 1);
+  assert.match(op.strs[1]!, /\/bin/);
+  delete s.process!.env;
+  op = plan(s, HYBRID).ops.find((o) => o.op === 'RESOLVE_EXEC')!;
+  assert.equal(Number(op.ints[0]), 0);
+});
+
+test('mount options split into flags, propagation and data', () => {
+  const o = parseMountOptions(['nosuid', 'noexec', 'rw', 'ro', 'rprivate', 'mode=755', 'size=65536k', 'strictatime']);
+  assert.equal(o.flags, MS.NOSUID | MS.NOEXEC | MS.RDONLY | MS.STRICTATIME);
+  assert.equal(o.propagation, MS.PRIVATE | MS.REC);
+  assert.deepEqual(o.data, ['mode=755', 'size=65536k']);
+  assert.equal(parseMountOptions(['ro', 'rw']).flags & MS.RDONLY, 0);
+});
+
+test('rlimit values of 2^64-1 mean unlimited', () => {
+  const s = terminalOff(load('runc-spec.json'));
+  s.process!.rlimits = [{ type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 }];
+  const op = plan(s, HYBRID).ops.find((o) => o.op === 'RLIMIT')!;
+  assert.deepEqual(op.ints, [4, -1, -1]);
+});
+
+test('what this version cannot honour is refused, naming the field', () => {
+  const cases: [string, (s: Spec) => void, RegExp][] = [
+    ['terminal', (s) => { s.process!.terminal = true; }, /\/process\/terminal/],
+    ['user ns', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /user namespaces/],
+    ['ns path', (s) => { s.linux!.namespaces![0]!.path = '/proc/1/ns/pid'; }, /\/linux\/namespaces\/0\/path/],
+    ['memory', (s) => { s.linux!.resources = { memory: { limit: 1 } }; }, /\/linux\/resources\/memory/],
+    ['cpu quota', (s) => { s.linux!.resources = { cpu: { shares: 1024, quota: 1 } }; }, /\/linux\/resources\/cpu\/quota/],
+    ['seccomp', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }; }, /\/linux\/seccomp/],
+    ['hooks', (s) => { s.hooks = { prestart: [{ path: '/bin/true' }] }; }, /\/hooks\/prestart/],
+    ['no mount ns', (s) => { s.linux!.namespaces = [{ type: 'pid' }]; }, /mount namespace is required/],
+    ['rro', (s) => { s.mounts![0]!.options = ['rro']; }, /\/mounts\/0\/options \(rro\)/],
+  ];
+  for (const [name, mutate, re] of cases) {
+    const s = terminalOff(load('runc-spec.json'));
+    mutate(s);
+    assert.throws(() => checkSupported(s), (e: unknown) => e instanceof TsruncError && e.code === 'E_UNSUPPORTED' && re.test(e.message), name);
+  }
+  const ok = terminalOff(load('runc-spec.json'));
+  ok.linux!.resources = { cpu: { shares: 1024 }, devices: [{ allow: false, access: 'rwm' }] };
+  checkSupported(ok);
+});
+
+test('encoding: header, op count and strings round-trip in the documented layout', () => {
+  const buf = encodeOps([{ op: 'HOSTNAME', what: 'x', ints: [-1, 2n ** 40n], strs: ['héllo'] }]);
+  assert.equal(buf.readUInt32LE(0), 0x50525354);
+  assert.equal(buf.readUInt32LE(4), 1);
+  assert.equal(buf.readUInt32LE(8), 1);
+  assert.equal(buf.readUInt32LE(12), 11); // OP.HOSTNAME
+  assert.equal(buf.readUInt32LE(16), 2);
+  assert.equal(buf.readUInt32LE(20), 1);
+  assert.equal(buf.readBigInt64LE(24), -1n);
+  assert.equal(buf.readBigInt64LE(32), 2n ** 40n);
+  const len = buf.readUInt32LE(40);
+  assert.equal(buf.subarray(44, 44 + len).toString('utf8'), 'héllo');
+  assert.equal(buf.length, 44 + len);
+});
