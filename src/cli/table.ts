@@ -1,0 +1,107 @@
+// The command-line grammar: global flags and one entry per command, with runc 1.1.5's names,
+// aliases, value types, defaults and argument counts. This table is the single source for the
+// parser (args.ts) and the help text (help.ts); it is on the hot path, so it holds data only.
+import type { ArgCount, FlagDef } from './args';
+
+export const PROG = 'tsrunc';
+export const DEFAULT_ROOT = '/run/tsrunc';
+
+const HELP: FlagDef = { name: 'help', aliases: ['h'], type: 'bool', usage: 'show help' };
+
+export const GLOBAL_FLAGS: readonly FlagDef[] = [
+  { name: 'debug', type: 'bool', usage: 'enable debug logging' },
+  { name: 'log', type: 'string', usage: "set the log file to write tsrunc logs to (default is '/dev/stderr')" },
+  { name: 'log-format', type: 'string', def: 'text', usage: "set the log format ('text' (default), or 'json')" },
+  { name: 'root', type: 'string', def: DEFAULT_ROOT, usage: 'root directory for storage of container state (this should be located in tmpfs)' },
+  { name: 'criu', type: 'string', def: 'criu', usage: 'path to the criu binary used for checkpoint and restore (accepted for compatibility; unused)' },
+  { name: 'systemd-cgroup', type: 'bool', usage: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:runc:434234"' },
+  { name: 'rootless', type: 'string', def: 'auto', usage: "ignore cgroup permission errors ('true', 'false', or 'auto')" },
+  HELP,
+  { name: 'version', aliases: ['v'], type: 'bool', usage: 'print the version' },
+];
+
+export type CommandName = 'create' | 'run' | 'start' | 'state' | 'kill' | 'delete' | 'list' | 'spec' | 'explain';
+
+export interface CommandDef {
+  name: CommandName;
+  summary: string;
+  argsUsage: string;
+  args: ArgCount;
+  flags: readonly FlagDef[];
+}
+
+const BUNDLE: FlagDef = { name: 'bundle', aliases: ['b'], type: 'string', usage: 'path to the root of the bundle directory, defaults to the current directory' };
+const CREATE_FLAGS: readonly FlagDef[] = [
+  BUNDLE,
+  { name: 'console-socket', type: 'string', usage: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal" },
+  { name: 'pid-file', type: 'string', usage: 'specify the file to write the process id to' },
+  { name: 'no-pivot', type: 'bool', usage: 'do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top of a ramdisk' },
+  { name: 'no-new-keyring', type: 'bool', usage: 'do not create a new session keyring for the container.  This will cause the container to inherit the calling processes session key' },
+  { name: 'preserve-fds', type: 'int', def: 0, usage: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' },
+];
+
+export const COMMANDS: Readonly<Record<CommandName, CommandDef>> = {
+  create: {
+    name: 'create', summary: 'create a container', argsUsage: '<container-id>', args: { exact: 1 },
+    flags: [...CREATE_FLAGS, HELP],
+  },
+  delete: {
+    name: 'delete', summary: 'delete any resources held by the container often used with detached container',
+    argsUsage: '<container-id>', args: { exact: 1 },
+    flags: [{ name: 'force', aliases: ['f'], type: 'bool', usage: 'Forcibly deletes the container if it is still running (uses SIGKILL)' }, HELP],
+  },
+  explain: {
+    name: 'explain', summary: 'validate a bundle and show the setup plan tsrunc would execute (tsrunc only)',
+    argsUsage: '[container-id]', args: { max: 1 },
+    flags: [
+      BUNDLE,
+      { name: 'format', type: 'string', def: 'text', usage: 'select one of: text or json' },
+      { name: 'no-pivot', type: 'bool', usage: 'plan as if --no-pivot were given to create' },
+      HELP,
+    ],
+  },
+  kill: {
+    name: 'kill', summary: "kill sends the specified signal (default: SIGTERM) to the container's init process",
+    argsUsage: '<container-id> [signal]', args: { min: 1, max: 2 },
+    flags: [{ name: 'all', aliases: ['a'], type: 'bool', usage: 'send the specified signal to all processes inside the container' }, HELP],
+  },
+  list: {
+    name: 'list', summary: 'lists containers started by tsrunc with the given root', argsUsage: '', args: { exact: 0 },
+    flags: [
+      { name: 'format', aliases: ['f'], type: 'string', def: 'table', usage: 'select one of: table or json' },
+      { name: 'quiet', aliases: ['q'], type: 'bool', usage: 'display only container IDs' },
+      HELP,
+    ],
+  },
+  run: {
+    name: 'run', summary: 'create and run a container', argsUsage: '<container-id>', args: { exact: 1 },
+    flags: [
+      BUNDLE, CREATE_FLAGS[1],
+      { name: 'detach', aliases: ['d'], type: 'bool', usage: "detach from the container's process" },
+      { name: 'keep', type: 'bool', usage: 'do not delete the container after it exits' },
+      CREATE_FLAGS[2],
+      { name: 'no-subreaper', type: 'bool', usage: 'disable the use of the subreaper used to reap reparented processes (accepted for compatibility, ignored)' },
+      CREATE_FLAGS[3], CREATE_FLAGS[4], CREATE_FLAGS[5], HELP,
+    ],
+  },
+  spec: {
+    name: 'spec', summary: 'create a new specification file', argsUsage: '', args: { exact: 0 },
+    flags: [
+      { name: 'bundle', aliases: ['b'], type: 'string', usage: 'path to the root of the bundle directory' },
+      { name: 'rootless', type: 'bool', usage: 'generate a configuration for a rootless container' },
+      HELP,
+    ],
+  },
+  start: {
+    name: 'start', summary: 'executes the user defined process in a created container', argsUsage: '<container-id>',
+    args: { exact: 1 }, flags: [HELP],
+  },
+  state: {
+    name: 'state', summary: 'output the state of a container', argsUsage: '<container-id>', args: { exact: 1 },
+    flags: [HELP],
+  },
+};
+
+export function findCommand(name: string): CommandDef | undefined {
+  return Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name as CommandName] : undefined;
+}
