@@ -73,6 +73,7 @@ const SEMVER = new RegExp(
   '(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?' +
   '(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$');
 
+const UINT64_MAX = 18446744073709551615; // a double: exactly 2^64
 const MAX_ID = 4294967295; // (uid_t)-1 is "no id"; a mapped range must end below it
 
 type Seg = string | number;
@@ -316,6 +317,12 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
 
   const res = linux.resources;
   if (res) {
+    const swappiness = (res.memory as { swappiness?: number } | undefined)?.swappiness;
+    // 0-100 (config-linux.md). uint64(-1) means "not set" to runc (older Docker versions sent it);
+    // as a double it is 2^64, so anything that large is that value.
+    if (swappiness !== undefined && swappiness > 100 && swappiness < UINT64_MAX) {
+      add(['linux', 'resources', 'memory', 'swappiness'], `must be between 0 and 100, got ${swappiness}`);
+    }
     const cpu = res.cpu as LinuxCPU | undefined;
     if (cpu?.burst !== undefined && cpu.quota !== undefined && cpu.quota > 0 && cpu.burst > cpu.quota) {
       add(['linux', 'resources', 'cpu', 'burst'], `must not be larger than quota (${cpu.burst} > ${cpu.quota})`);

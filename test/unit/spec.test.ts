@@ -193,7 +193,7 @@ describe('bad configs', () => {
         'config.json: /linux/resources/devices/0/allow: must be boolean',
         'config.json: /linux/resources/devices/0/access: must match pattern "^[rwm]*$", got "rwx"',
         'config.json: /linux/resources/memory/limit: must be integer',
-        'config.json: /linux/resources/memory/swappiness: must be <= 100, got 101',
+        'config.json: /linux/resources/memory/swappiness: must be >= 0, got -1',
         'config.json: /linux/resources/hugepageLimits/0/pageSize: must match pattern "^[1-9][0-9]*[KMGTPE]B$", got "2M"',
         'config.json: /linux/seccomp/defaultAction: must be one of "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", ' +
           '"SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", ' +
@@ -220,6 +220,7 @@ describe('bad configs', () => {
         'config.json: /linux/devices/0: minor is required for device type "c"',
         'config.json: /linux/devices/1/type: must be one of "c", "b", "u", "p", got "x"',
         'config.json: /linux/devices/1/path: must be an absolute path, got "dev/y"',
+        'config.json: /linux/resources/memory/swappiness: must be between 0 and 100, got 101',
         'config.json: /linux/resources/cpu/burst: must not be larger than quota (5000 > 1000)',
         'config.json: /linux/resources/blockIO/weightDevice/0: must have weight or leafWeight',
         'config.json: /linux/resources/rdma/mlx5_0: must have hcaHandles or hcaObjects',
@@ -429,6 +430,14 @@ describe('checkSpec (pure part)', () => {
     assert.deepEqual(problems(spec), ['/linux/resources/rdma/mlx~15: must have hcaHandles or hcaObjects']);
   });
 
+  test('swappiness: 0-100, or uint64(-1) meaning "not set" as runc reads it', () => {
+    for (const swappiness of [0, 60, 100, 18446744073709551615]) {
+      assert.deepEqual(problems({ ...minimal(), linux: { resources: { memory: { swappiness } } } }), [], String(swappiness));
+    }
+    assert.deepEqual(problems({ ...minimal(), linux: { resources: { memory: { swappiness: 4294967295 } } } }),
+      ['/linux/resources/memory/swappiness: must be between 0 and 100, got 4294967295']);
+  });
+
   test('burst may exceed a quota that is unlimited (-1)', () => {
     const spec = minimal();
     spec.linux = { resources: { cpu: { quota: -1, burst: 5000 } } };
@@ -504,7 +513,7 @@ describe('state schema', () => {
     assert.deepEqual(validateState(runcState), []);
     for (const status of ['created', 'running', 'paused']) assert.deepEqual(validateState({ ...runcState, status }), [], status);
     assert.deepEqual(validateState({ ...runcState, status: 'stopped', pid: 0 }), []);
-    assert.deepEqual(validateState({ ociVersion: '1.0.2', id: 'x', status: 'creating', bundle: '/b' }), []);
+    assert.deepEqual(validateState({ ociVersion: '1.0.2', id: 'x', status: 'creating', pid: 0, bundle: '/b' }), []);
     assert.deepEqual(validateState({ ...runcState, created: '2026-11-23T15:21:55+02:00', extra: { any: 1 } }), []);
   });
 
@@ -519,9 +528,10 @@ describe('state schema', () => {
     ]);
   });
 
-  test('a live container needs a pid > 0', () => {
+  test('pid is always present, and > 0 for a live container', () => {
     const { pid: _pid, ...noPid } = runcState;
     assert.deepEqual(validateState(noPid), ["state: /: must have required property 'pid'"]);
+    assert.deepEqual(validateState({ ...noPid, status: 'stopped' }), ["state: /: must have required property 'pid'"]);
     assert.deepEqual(validateState({ ...runcState, status: 'running', pid: 0 }), ['state: /pid: must be >= 1, got 0']);
     assert.deepEqual(validateState([]), ['state: /: must be object']);
   });
