@@ -22,8 +22,9 @@ export interface BpfNative {
    *  directory with BPF_CGROUP_DEVICE (BPF_F_ALLOW_MULTI), replacing the programs tsrunc or anyone
    *  attached there before. Throws {code, errno, syscall} errors; load errors carry the verifier log. */
   bpfAttachDeviceProgram(cgroupDir: string, insns: Buffer): void;
-  /** Ids of the device programs attached directly to the cgroup2 directory. */
-  bpfQueryDevicePrograms(cgroupDir: string): number[];
+  /** Ids of the device programs attached directly to the cgroup2 directory (not used by the
+   *  manager; tests and diagnostics). */
+  bpfQueryDevicePrograms?(cgroupDir: string): number[];
 }
 
 // Opcodes (linux/bpf_common.h, linux/bpf.h).

@@ -35,7 +35,7 @@
 //     parseDevicesList(text): DeviceState; deviceTransition(from, to): DevRule[]
 //     deviceAccessAllowed(state, type, major, minor, access): boolean; ruleToString(rule): string
 //   bpf.ts
-//     interface BpfNative { bpfAttachDeviceProgram(dir, insns: Buffer): void; bpfQueryDevicePrograms(dir): number[] }
+//     interface BpfNative { bpfAttachDeviceProgram(dir, insns: Buffer): void; bpfQueryDevicePrograms?(dir): number[] }
 //     compileDeviceProgram(rules: readonly DevRule[]): Buffer
 //     disassembleDeviceProgram(insns: Buffer): string[]
 //   manager.ts

@@ -202,9 +202,11 @@ export class CgroupManager {
   }
 
   private createV2(dir: string): void {
-    // Ancestors inside the cgroup2 mount: those with cgroup.controllers.
+    // Existing ancestors inside the cgroup2 mount (those with cgroup.controllers), outermost first.
+    let start = path.dirname(dir);
+    while (start !== '/' && !this.fs.exists(start)) start = path.dirname(start);
     const ancestors: string[] = [];
-    for (let p = path.dirname(dir); this.fs.exists(path.join(p, 'cgroup.controllers')); p = path.dirname(p)) {
+    for (let p = start; this.fs.exists(path.join(p, 'cgroup.controllers')); p = path.dirname(p)) {
       ancestors.unshift(p);
       if (p === '/') break;
     }
