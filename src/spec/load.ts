@@ -2,8 +2,8 @@
 // The validator module is required lazily by validate.ts on the first validation, so importing this
 // file costs nothing for commands that never read a config (start, state, kill, delete, list).
 
-import * as fs from 'fs';
-import * as path from 'path';
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { TsruncError } from '../errors';
 import { checkSpec, errnoText, type CheckOptions } from './checks';
 import type { Spec } from './types';
@@ -53,10 +53,10 @@ export function specFromJson(raw: unknown): Spec {
  * E_CONFIG_PARSE (unreadable or not JSON), E_CONFIG_INVALID (schema violations, all of them).
  */
 export function loadSpec(bundleDir: string): Spec {
-  const file = path.join(bundleDir, CONFIG_FILE);
+  const file = join(bundleDir, CONFIG_FILE);
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // ENOTDIR: the bundle path is a file; either way there is no config.json to read.

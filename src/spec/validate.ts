@@ -3,7 +3,7 @@
 // and the generated modules are required on first use only: commands that never validate a config
 // (start, state, kill, delete, list) must not pay for loading a 130 KB validator.
 
-import * as path from 'path';
+import { join } from 'path';
 import { TsruncError } from '../errors';
 
 /** The part of an ajv error object this module reads (ajv's ErrorObject, without the dependency). */
@@ -17,14 +17,14 @@ interface AjvError {
 type Validator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
 // dist/src/spec/validate.js -> dist/schemas/<file>
-const VALIDATOR_DIR = path.join(__dirname, '..', '..', 'schemas');
+const VALIDATOR_DIR = join(__dirname, '..', '..', 'schemas');
 
 const cache = new Map<string, Validator>();
 
 function validator(file: string): Validator {
   const hit = cache.get(file);
   if (hit) return hit;
-  const full = path.join(VALIDATOR_DIR, file);
+  const full = join(VALIDATOR_DIR, file);
   let mod: unknown;
   try {
     mod = require(full);
