@@ -28,10 +28,10 @@ export const nodeCgroupFs: CgroupFs = {
   mkdir: (p) => fs.mkdirSync(p, 0o755),
   rmdir: (p) => fs.rmdirSync(p),
   readFile: (p) => fs.readFileSync(p, 'utf8'),
-  // One write(2) per value, no O_CREAT surprises on cgroupfs: open with 'w' (O_TRUNC is ignored
-  // there) and write the whole string at once.
+  // One write(2) per value; O_WRONLY alone (no O_CREAT/O_TRUNC): a missing control file is an
+  // ENOENT, never a new file, and write-only files such as cgroup.kill open fine.
   writeFile: (p, data) => {
-    const fd = fs.openSync(p, 'w');
+    const fd = fs.openSync(p, fs.constants.O_WRONLY);
     try {
       fs.writeSync(fd, data);
     } finally {

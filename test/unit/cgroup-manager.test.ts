@@ -343,3 +343,12 @@ test('fromRecord validates what state.json gave back; toRecord round-trips', () 
     assert.throws(() => fromRecord(bad), (e: unknown) => e instanceof TsruncError && e.code === 'E_STATE', JSON.stringify(bad));
   }
 });
+
+test('nodeCgroupFs.writeFile never creates a file (a missing control file is ENOENT)', (t) => {
+  const root = tmpRoot(t);
+  assert.throws(() => nodeCgroupFs.writeFile(path.join(root, 'cgroup.kill'), '1'), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+  assert.equal(fs.existsSync(path.join(root, 'cgroup.kill')), false);
+  fs.writeFileSync(path.join(root, 'memory.max'), 'max\n');
+  nodeCgroupFs.writeFile(path.join(root, 'memory.max'), '42');
+  assert.equal(fs.readFileSync(path.join(root, 'memory.max'), 'utf8').slice(0, 2), '42');
+});
