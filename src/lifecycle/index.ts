@@ -26,7 +26,7 @@ const native = (): Native => (require('../sys/native') as typeof import('../sys/
 
 function cgroupOf(rec: StateRecord): CgroupManager {
   const { fromRecord } = require('../cgroup/manager') as typeof import('../cgroup/manager');
-  return fromRecord(rec.cgroup, { native: native() as never });
+  return fromRecord(rec.cgroup, { native: native() });
 }
 
 function statusOf(store: StateStore, rec: StateRecord): Status {
@@ -106,11 +106,12 @@ function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPivot: boo
   const t0 = process.hrtime.bigint();
   const phase = (name: string) => g.log('debug', `${name}: ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)} ms`);
   const { loadCheckedSpec } = require('../spec/load') as typeof import('../spec/load');
-  const { resolveRootfs } = require('../spec/checks') as typeof import('../spec/checks');
+  const { formatProblem, resolveRootfs, specWarnings } = require('../spec/checks') as typeof import('../spec/checks');
   const { compile } = require('../plan/compile') as typeof import('../plan/compile');
   const cg = require('../cgroup') as typeof import('../cgroup');
   const bundle = path.resolve(o.bundle);
   const spec = loadCheckedSpec(bundle, { needProcess: true });
+  for (const w of specWarnings(spec)) g.log('warning', formatProblem(w));
   phase('validate config.json');
   const rootfs = resolveRootfs(spec, bundle);
   if (g.systemdCgroup) {
@@ -118,7 +119,7 @@ function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPivot: boo
   }
   const host = cg.readCgroupHost();
   const record = cg.resolveCgroupPaths(host, cg.readOwnCgroups(), spec.linux?.cgroupsPath, o.id);
-  const cgroup = new cg.CgroupManager(record, { native: native() as never });
+  const cgroup = new cg.CgroupManager(record, { native: native() });
   const { keepFds, extraEnv } = listenFds(o.preserveFds ?? 0);
   const plan = compile(spec, {
     bundle, rootfs, fifoPath, noPivot: o.noPivot, keepFds, extraEnv,
@@ -179,8 +180,12 @@ function doCreate(g: GlobalOptions, o: CreateOptions): Created {
   let pidfd = -1;
   try {
     n.mkfifo(fifo, 0o622);
+    // As runc: never start a container in a cgroup that is in use or frozen.
     if (p.cgroup.pids().length > 0) {
       throw new TsruncError('E_CGROUP', `cgroup of container \`${o.id}\` already has processes: refusing to share it`);
+    }
+    if (p.cgroup.freezerState() !== 'thawed') {
+      throw new TsruncError('E_CGROUP', `cgroup of container \`${o.id}\` is frozen: refusing to use it`);
     }
     p.cgroup.create();
     cgroupMade = true;

@@ -156,8 +156,7 @@ function capMask(names: string[] | undefined): bigint {
   let m = 0n;
   for (const n of names ?? []) {
     const bit = CAPABILITIES.indexOf(n);
-    if (bit < 0) throw new TsruncError('E_CONFIG_INVALID', `config.json: unknown capability \`${n}\``);
-    m |= 1n << BigInt(bit);
+    if (bit >= 0) m |= 1n << BigInt(bit); // unknown names: warned about by specWarnings, ignored
   }
   return m;
 }
@@ -213,7 +212,8 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   // 4.
   let devIsBind = false;
   for (const m of spec.mounts ?? []) {
-    const dest = path.posix.normalize(m.destination);
+    // Relative destinations are deprecated and mean relative to `/` (config.md).
+    const dest = path.posix.resolve('/', m.destination);
     if (dest === '/dev' && isBind(m)) devIsBind = true;
     const opts = parseMountOptions(m.options);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {

@@ -17,6 +17,7 @@ import { getSystemErrorMap } from 'util';
 import { TsruncError } from '../errors';
 import type { IdMapping, LinuxBlockIO, LinuxCPU, LinuxRdmaEntry, LinuxSeccomp, Spec } from './types';
 import { jsonPointer } from './validate';
+import { CAPABILITIES, RLIMITS } from '../plan/tables';
 
 export interface CheckOptions {
   /** True for operations that will run the process (create, run): `process` must be present. */
@@ -29,23 +30,9 @@ export interface SpecProblem {
   message: string;
 }
 
-/** Capability names, index = capability number (linux/capability.h, CAP_LAST_CAP = 40 since 5.9). */
-export const CAPABILITY_NAMES: readonly string[] = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
-  'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',
-  'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE',
-  'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT',
-  'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE',
-  'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
-  'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-];
-
-/** getrlimit(2) resource names. Numbers are arch-dependent (mips, sparc, alpha differ), so only names. */
-export const RLIMIT_NAMES: readonly string[] = [
-  'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC',
-  'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS', 'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE',
-  'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME',
-];
+/** Capability names, index = capability number; rlimit names (one table: src/plan/tables.ts). */
+export const CAPABILITY_NAMES: readonly string[] = CAPABILITIES;
+export const RLIMIT_NAMES: readonly string[] = Object.keys(RLIMITS);
 
 export const NAMESPACE_TYPES: readonly string[] = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
 
@@ -158,7 +145,7 @@ export function specProblems(spec: Spec, opts: CheckOptions): SpecProblem[] {
   }
 
   spec.mounts?.forEach((mnt, i) => {
-    absolute(['mounts', i, 'destination'], mnt.destination);
+    // A relative destination is deprecated but allowed (config.md): see specWarnings.
     if ((mnt.uidMappings === undefined) !== (mnt.gidMappings === undefined)) {
       add(['mounts', i], 'uidMappings and gidMappings must be given together');
     }
@@ -204,14 +191,8 @@ function processProblems(spec: Spec, opts: CheckOptions, add: Add, absolute: Abs
     if (e.includes('\0')) add(['process', 'env', i], 'must not contain a NUL byte');
   });
 
-  const caps = p.capabilities;
-  if (caps) {
-    for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const) {
-      caps[set]?.forEach((c, i) => {
-        if (!CAPABILITY_NAMES.includes(c)) add(['process', 'capabilities', set, i], `unknown capability ${q(c)}`);
-      });
-    }
-  }
+  // Unknown capabilities are warnings, not errors (config.md: runtimes MUST log them and SHOULD
+  // NOT fail): see specWarnings.
 
   const seen = new Map<string, number>();
   p.rlimits?.forEach((r, i) => {
@@ -357,6 +338,32 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
   if (sc?.listenerMetadata !== undefined && sc.listenerPath === undefined) {
     add(['linux', 'seccomp', 'listenerMetadata'], 'must not be set without listenerPath');
   }
+}
+
+/**
+ * What the spec lets a runtime accept but asks it to log (runtime.md "Warnings"): relative mount
+ * destinations (deprecated; interpreted relative to `/`) and capabilities the kernel does not
+ * know (ignored; runc does the same). Pure; the caller logs them.
+ */
+export function specWarnings(spec: Spec): SpecProblem[] {
+  const out: SpecProblem[] = [];
+  spec.mounts?.forEach((mnt, i) => {
+    if (typeof mnt.destination === 'string' && !mnt.destination.startsWith('/')) {
+      out.push({
+        pointer: jsonPointer(['mounts', i, 'destination']),
+        message: `relative destination ${q(mnt.destination)} is deprecated: interpreted as ${q('/' + mnt.destination)}`,
+      });
+    }
+  });
+  const caps = spec.process?.capabilities;
+  for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const) {
+    caps?.[set]?.forEach((c, i) => {
+      if (!CAPABILITY_NAMES.includes(c)) {
+        out.push({ pointer: jsonPointer(['process', 'capabilities', set, i]), message: `unknown capability ${q(c)}: ignored` });
+      }
+    });
+  }
+  return out;
 }
 
 /**

@@ -24,7 +24,8 @@ export interface Native {
   mkfifo(path: string, mode: number): void;
   lockFile(path: string): number;
   fifoStart(path: string, pidfd: number): 'started' | 'dead';
-  bpfAttachDeviceProgram?(cgroupDir: string, insns: Buffer): void;
+  bpfAttachDeviceProgram(cgroupDir: string, insns: Buffer): void;
+  bpfQueryDevicePrograms(cgroupDir: string): number[];
 }
 
 /** The package root: dist/src/sys/native.js -> ../../.. */

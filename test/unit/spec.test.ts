@@ -10,7 +10,8 @@ import { spawnSync } from 'child_process';
 import { TsruncError } from '../../src/errors';
 import { loadSpec, loadCheckedSpec, parseSpecText, specFromJson } from '../../src/spec/load';
 import {
-  CAPABILITY_NAMES, checkSpec, resolveRootfs, rootfsProblem, RLIMIT_NAMES, specProblems, statRootfs,
+  CAPABILITY_NAMES, checkSpec, formatProblem, resolveRootfs, rootfsProblem, RLIMIT_NAMES, specProblems, specWarnings,
+  statRootfs,
 } from '../../src/spec/checks';
 import { jsonPointer, validateSpecObject, validateState, valueAt, withoutNulls } from '../../src/spec/validate';
 import type { Spec } from '../../src/spec/types';
@@ -103,6 +104,8 @@ describe('good configs', () => {
     { file: 'minimal.json' },
     { file: 'go-nulls.json' },
     { file: 'unknown-fields.json' },
+    { file: 'warn-relative-mount-destination.json' },
+    { file: 'warn-unknown-capability.json' },
   ];
 
   test('every good fixture has a case', () => {
@@ -233,10 +236,6 @@ describe('bad configs', () => {
       ],
     },
     {
-      file: 'relative-mount-destination.json', code: 'E_CONFIG_INVALID',
-      lines: ['config.json: /mounts/2/destination: must be an absolute path, got "proc"'],
-    },
-    {
       file: 'duplicate-namespace.json', code: 'E_CONFIG_INVALID',
       lines: ['config.json: /linux/namespaces/2/type: duplicate namespace "pid" (also at /linux/namespaces/0)'],
     },
@@ -245,13 +244,6 @@ describe('bad configs', () => {
       lines: [
         'config.json: /linux/namespaces/1/type: must be one of "pid", "network", "mount", "ipc", "uts", "user", ' +
           '"cgroup", "time", got "net"',
-      ],
-    },
-    {
-      file: 'unknown-capability.json', code: 'E_CONFIG_INVALID',
-      lines: [
-        'config.json: /process/capabilities/bounding/1: unknown capability "CAP_FOO"',
-        'config.json: /process/capabilities/ambient/0: unknown capability "kill"',
       ],
     },
     {
@@ -357,9 +349,11 @@ describe('checkSpec (pure part)', () => {
     assert.equal(new Set(CAPABILITY_NAMES).size, 41);
     const spec = minimal();
     spec.process!.capabilities = { bounding: [...CAPABILITY_NAMES], permitted: ['CAP_SYS_ADMIN', 'cap_sys_admin', 'CAP_ALL'] };
-    assert.deepEqual(problems(spec), [
-      '/process/capabilities/permitted/1: unknown capability "cap_sys_admin"',
-      '/process/capabilities/permitted/2: unknown capability "CAP_ALL"',
+    // config.md: unknown capabilities MUST be logged as warnings and SHOULD NOT fail.
+    assert.deepEqual(problems(spec), []);
+    assert.deepEqual(specWarnings(spec).map(formatProblem), [
+      'config.json: /process/capabilities/permitted/1: unknown capability "cap_sys_admin": ignored',
+      'config.json: /process/capabilities/permitted/2: unknown capability "CAP_ALL": ignored',
     ]);
   });
 
@@ -535,4 +529,17 @@ describe('state schema', () => {
     assert.deepEqual(validateState({ ...runcState, status: 'running', pid: 0 }), ['state: /pid: must be >= 1, got 0']);
     assert.deepEqual(validateState([]), ['state: /: must be object']);
   });
+});
+
+test('deprecated or ignorable inputs are warnings, not errors (config.md)', () => {
+  const good = path.join(FIXTURES, 'good');
+  const rel = loadSpec(bundleFor(path.join(good, 'warn-relative-mount-destination.json')));
+  assert.deepEqual(specWarnings(rel).map(formatProblem), [
+    'config.json: /mounts/2/destination: relative destination "proc" is deprecated: interpreted as "/proc"',
+  ]);
+  const caps = loadSpec(bundleFor(path.join(good, 'warn-unknown-capability.json')));
+  assert.deepEqual(specWarnings(caps).map(formatProblem), [
+    'config.json: /process/capabilities/bounding/1: unknown capability "CAP_FOO": ignored',
+    'config.json: /process/capabilities/ambient/0: unknown capability "kill": ignored',
+  ]);
 });
