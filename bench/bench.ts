@@ -497,61 +497,52 @@ function shortModule(id: string, root: string): string {
 }
 
 async function breakdown(c: Ctx): Promise<Breakdown[]> {
-  const root = repoRoot();
   const probe = path.join(__dirname, 'require-probe.js');
   const probeOut = path.join(c.tmp, 'probe.json');
-  const results: Breakdown[] = [];
+  const pidFile = path.join(c.tmp, 'breakdown.pid');
+  const names = {
+    node: 'node empty.js',
+    run: 'tsrunc --debug run /bin/true',
+    create: 'tsrunc --debug create',
+    start: 'tsrunc --debug start',
+    delete: 'tsrunc --debug delete (stopped)',
+    state: 'tsrunc --debug state (created)',
+  };
+  type Kind = keyof typeof names;
+  const acc = {} as Record<Kind, { walls: number[]; reports: ProbeReport[]; phases: Record<string, number[]> }>;
+  for (const k of Object.keys(names) as Kind[]) acc[k] = { walls: [], reports: [], phases: {} };
+  const probed = (kind: Kind, argv: string[], measured: boolean): void => {
+    fs.rmSync(probeOut, { force: true });
+    const r = c.x.ok([process.execPath, '-r', probe, ...argv], { TSRUNC_BENCH_PROBE_OUT: probeOut });
+    if (!measured) return;
+    const a = acc[kind];
+    a.walls.push(r.ms);
+    a.reports.push(JSON.parse(fs.readFileSync(probeOut, 'utf8')) as ProbeReport);
+    for (const p of phaseDeltas(r.stderr)) (a.phases[p.phase] ??= []).push(p.ms);
+  };
   let stateId = '';
   try {
-    const kinds: Array<{ name: string; fresh: boolean; argv: (id: string) => string[] }> = [
-      { name: 'tsrunc --debug run /bin/true', fresh: true, argv: (id) => c.ts.argv('--debug', 'run', '--bundle', c.bundle, id) },
-      { name: 'tsrunc --debug state (created)', fresh: false, argv: (id) => c.ts.argv('--debug', 'state', id) },
-    ];
     stateId = newId(c.ts, 'bd');
     c.x.ok(c.ts.argv('create', '--bundle', c.bundle, stateId));
-    for (const k of kinds) {
-      const walls: number[] = [];
-      const reports: ProbeReport[] = [];
-      const phases: Record<string, number[]> = {};
-      for (let i = 0; i < c.o.breakdown + 1; i++) {
-        await tick();
-        const id = k.fresh ? newId(c.ts, 'bd') : stateId;
-        fs.rmSync(probeOut, { force: true });
-        const argv = [process.execPath, '-r', probe, ...k.argv(id)];
-        const r = c.x.ok(argv, { TSRUNC_BENCH_PROBE_OUT: probeOut });
-        if (id !== stateId) c.ts.live.delete(id);
-        if (i === 0) continue; // warm-up
-        walls.push(r.ms);
-        reports.push(JSON.parse(fs.readFileSync(probeOut, 'utf8')) as ProbeReport);
-        for (const p of phaseDeltas(r.stderr)) (phases[p.phase] ??= []).push(p.ms);
-      }
-      const nodeTiming: Record<string, number> = {};
-      for (const key of Object.keys(reports[0].nodeTiming)) nodeTiming[key] = r2(median(reports.map((p) => p.nodeTiming[key])));
-      const modSelf: Record<string, number[]> = {};
-      const modIncl: Record<string, number[]> = {};
-      const entrySelf: number[] = [];
-      for (const rep of reports) {
-        for (const m of rep.modules) {
-          if (m.main) { entrySelf.push(m.selfMs); continue; }
-          (modSelf[m.id] ??= []).push(m.selfMs);
-          (modIncl[m.id] ??= []).push(m.inclusiveMs);
-        }
-      }
-      const modules = Object.keys(modSelf)
-        .map((id) => ({ id: shortModule(id, root), selfMs: r2(median(modSelf[id])), inclusiveMs: r2(median(modIncl[id])) }))
-        .sort((a, b) => b.selfMs - a.selfMs);
-      results.push({
-        command: k.name,
-        runs: reports.length,
-        wallMs: r2(median(walls)),
-        nodeTiming,
-        firstLoadAt: r2(median(reports.map((p) => p.firstLoadAt ?? NaN))),
-        exitAt: r2(median(reports.map((p) => p.exitAt))),
-        requireTotalMs: r2(median(reports.map((p) => p.requireMs))),
-        entrySelfMs: r2(median(entrySelf)),
-        phases: Object.entries(phases).map(([phase, v]) => ({ phase: phase.replace(/^\d+:/, ''), deltaMs: r2(median(v)) })),
-        modules,
-      });
+    for (let i = 0; i < c.o.breakdown + 1; i++) {
+      const measured = i > 0; // the first round is a warm-up
+      await tick();
+      probed('node', c.nodeEmpty.slice(1), measured);
+      await tick();
+      const runId = newId(c.ts, 'bd');
+      probed('run', c.ts.argv('--debug', 'run', '--bundle', c.bundle, runId), measured);
+      c.ts.live.delete(runId);
+      await tick();
+      const id = newId(c.ts, 'bd');
+      fs.rmSync(pidFile, { force: true });
+      probed('create', c.ts.argv('--debug', 'create', '--bundle', c.bundle, '--pid-file', pidFile, id), measured);
+      const pid = readPid(pidFile);
+      probed('start', c.ts.argv('--debug', 'start', id), measured);
+      waitStopped(pid);
+      probed('delete', c.ts.argv('--debug', 'delete', id), measured);
+      c.ts.live.delete(id);
+      await tick();
+      probed('state', c.ts.argv('--debug', 'state', stateId), measured);
     }
   } finally {
     if (stateId) {
@@ -559,7 +550,40 @@ async function breakdown(c: Ctx): Promise<Breakdown[]> {
       if (!d.error && d.status === 0) c.ts.live.delete(stateId);
     }
   }
-  return results;
+  const root = repoRoot();
+  return (Object.keys(names) as Kind[]).map((k) => summarizeProbes(names[k], acc[k].walls, acc[k].reports, acc[k].phases, root));
+}
+
+function summarizeProbes(command: string, walls: number[], reports: ProbeReport[], phases: Record<string, number[]>, root: string): Breakdown {
+  const nodeTiming: Record<string, number> = {};
+  for (const key of Object.keys(reports[0]?.nodeTiming ?? {})) nodeTiming[key] = r2(median(reports.map((p) => p.nodeTiming[key])));
+  const modSelf: Record<string, number[]> = {};
+  const modIncl: Record<string, number[]> = {};
+  const entrySelf: number[] = [];
+  for (const rep of reports) {
+    for (const m of rep.modules) {
+      if (m.main) { entrySelf.push(m.selfMs); continue; }
+      (modSelf[m.id] ??= []).push(m.selfMs);
+      (modIncl[m.id] ??= []).push(m.inclusiveMs);
+    }
+  }
+  // A module loaded in only some runs counts 0 in the others.
+  const pad = (v: number[]) => [...v, ...new Array<number>(Math.max(0, reports.length - v.length)).fill(0)];
+  const modules = Object.keys(modSelf)
+    .map((id) => ({ id: shortModule(id, root), selfMs: r2(median(pad(modSelf[id]))), inclusiveMs: r2(median(pad(modIncl[id]))) }))
+    .sort((a, b) => b.selfMs - a.selfMs);
+  return {
+    command,
+    runs: reports.length,
+    wallMs: r2(median(walls)),
+    nodeTiming,
+    firstLoadAt: r2(median(reports.map((p) => p.firstLoadAt ?? NaN))),
+    exitAt: r2(median(reports.map((p) => p.exitAt))),
+    requireTotalMs: r2(median(reports.map((p) => p.requireMs))),
+    entrySelfMs: r2(median(entrySelf)),
+    phases: Object.entries(phases).map(([phase, v]) => ({ phase: phase.replace(/^\d+:/, ''), deltaMs: r2(median(v)) })),
+    modules,
+  };
 }
 
 // ---- report ------------------------------------------------------------------------------------
@@ -649,17 +673,29 @@ function printTable(rows: Row[], meta: Record<string, unknown>, notes: string[],
       lines.push(`  ${w(r.operation, 32, true)} ts/runc ${fmt(r.pairedRatioRunc, 2)}x${nodeR}`);
     }
   }
-  for (const b of bds) {
+  if (bds.length > 0) {
     lines.push('');
-    lines.push(`Breakdown of \`${b.command}\` (${b.runs} runs under node -r require-probe, medians; ms since process start):`);
-    const nt = b.nodeTiming;
-    lines.push(`  wall ${fmt(b.wallMs)} = node bootstrap ${fmt(nt.bootstrapComplete)} (bootstrapComplete) ... first require at ${fmt(b.firstLoadAt)}` +
-      ` ... process.exit at ${fmt(b.exitAt)}, + ${fmt(b.wallMs - b.exitAt)} outside JS (exec before the time origin, exit, spawn)`);
-    lines.push(`  inside: require() of the CLI's modules ${fmt(b.requireTotalMs)} (incl. nested), the command's own synchronous work ${fmt(b.entrySelfMs)}` +
-      `, the rest (async waits) ${fmt(b.exitAt - b.firstLoadAt - b.requireTotalMs - b.entrySelfMs)}`);
-    if (b.phases.length > 0) lines.push(`  --debug phases (deltas): ${b.phases.map((p) => `${p.phase} ${fmt(p.deltaMs)}`).join(', ')}`);
-    lines.push('  slowest module loads (self ms = compile + top-level code / inclusive ms):');
-    for (const m of b.modules.slice(0, 12)) lines.push(`    ${w(fmt(m.selfMs, 2), 7)} ${w(fmt(m.inclusiveMs, 2), 7)}  ${m.id}`);
+    lines.push(`Where the time goes (${bds[0].runs} runs each under node -r require-probe, interleaved; medians, ms):`);
+    lines.push(`  ${w('command', 34, true)} ${w('wall', 7)} ${w('boot', 7)} ${w('require', 8)} ${w('own', 7)} ${w('async', 7)} ${w('outside', 8)}`);
+    for (const b of bds) {
+      const boot = b.firstLoadAt;
+      const rest = b.exitAt - b.firstLoadAt - b.requireTotalMs - b.entrySelfMs;
+      lines.push(`  ${w(b.command, 34, true)} ${w(fmt(b.wallMs), 7)} ${w(fmt(boot), 7)} ${w(fmt(b.requireTotalMs), 8)} ` +
+        `${w(fmt(b.entrySelfMs), 7)} ${w(fmt(rest), 7)} ${w(fmt(b.wallMs - b.exitAt), 8)}`);
+    }
+    lines.push('  boot: process start (time origin) to the first require of the entry script (Node bootstrap);');
+    lines.push('  require: inside require() of the CLI\'s modules (nested counted once); own: the command\'s synchronous');
+    lines.push('  work outside require (the entry script runs it from its top level); async: after the first await, up to');
+    lines.push('  process.exit; outside: wall minus process.exit time (exec of node before the time origin, exit, spawn).');
+    for (const b of bds) {
+      if (b.modules.length === 0 && b.phases.length === 0) continue;
+      lines.push(`  ${b.command}:`);
+      if (b.phases.length > 0) lines.push(`    --debug phases (deltas): ${b.phases.map((p) => `${p.phase} ${fmt(p.deltaMs)}`).join(', ')}`);
+      if (b.modules.length > 0) {
+        lines.push(`    slowest module loads, self (compile + top-level code) / inclusive: ` +
+          b.modules.slice(0, 6).map((m) => `${m.id.replace(/^dist\//, '')} ${fmt(m.selfMs)}/${fmt(m.inclusiveMs)}`).join(', '));
+      }
+    }
   }
   if (notes.length > 0) {
     lines.push('');
