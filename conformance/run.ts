@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allChecks } from './checks';
-import { CheckDef, Outcome, runCheck, SuiteContext } from './lib/harness';
+import { CheckDef, mountsUnder, Outcome, runCheck, SuiteContext } from './lib/harness';
 import { defaultProbePath, repoRoot } from './lib/rootfs';
 import { RuntimeCli } from './lib/runtime';
 
@@ -143,6 +143,7 @@ function label(c: CheckDef): string {
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
   const checks = allChecks.filter((c) => opts.filters.length === 0 || opts.filters.some((f) => label(c).toLowerCase().includes(f)));
+  if (checks.length === 0) usage(`no check matches ${opts.filters.map((f) => JSON.stringify(f)).join(' or ')} (see --list)`);
   if (opts.list) {
     for (const c of checks) process.stdout.write(`${label(c)}  [${c.spec}]\n`);
     return 0;
@@ -211,7 +212,13 @@ async function main(): Promise<number> {
     await new Promise((r) => setImmediate(r));
   }
 
-  fs.rmSync(workDir, { recursive: true, force: true });
+  const leaked = mountsUnder(workDir);
+  if (leaked.length) {
+    process.stderr.write(`run.js: mounts leaked into the host mount namespace, ${workDir} left in place: ${leaked.join(', ')}\n`);
+    failed++;
+  } else {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
   if (ownRoot) {
     // Every container was deleted; anything left is the runtime's litter (reported, then removed).
     const left = fs.existsSync(root) ? fs.readdirSync(root) : [];

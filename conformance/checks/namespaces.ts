@@ -81,6 +81,23 @@ export const namespaceChecks: CheckDef[] = [
   },
   {
     group: 'namespaces',
+    name: 'a namespace path of another type is an error',
+    spec: 'config-linux.md#namespaces ("The runtime MUST generate an error if path is not associated with a namespace of type type")',
+    fn: (t) => {
+      const a = t.create({ process: { args: ['/bin/sleep', '1000'] } }, { tag: 'nsowner' });
+      const apid = t.state(a.id).pid as number;
+      const b = t.bundle((c) => {
+        delete c.hostname;
+        c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'uts' ? { type: 'uts', path: `/proc/${apid}/ns/ipc` } : n));
+      });
+      const id = t.id('wrongns');
+      t.mustFail(t.tryCreate(id, b.dir), 'create with a uts namespace path that is an ipc namespace');
+      t.mustFail(t.rt.stateRaw(id), 'state after the failed create (nothing may be left)');
+      assertEq(t.state(a.id).status, 'created', 'status of the container whose namespace was named');
+    },
+  },
+  {
+    group: 'namespaces',
     name: 'duplicate namespace types are an error',
     spec: 'config-linux.md#namespaces ("If a namespaces field contains duplicated namespaces with same type, the runtime MUST generate an error")',
     fn: (t) => {

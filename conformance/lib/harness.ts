@@ -91,6 +91,8 @@ export class T {
   readonly ids: string[] = [];
   /** Cleanup actions run after the containers are deleted (e.g. leftover cgroup dirs). */
   readonly afterCleanup: (() => void)[] = [];
+  /** Bundle directories made by this check, removed after its containers are deleted. */
+  readonly bundles: string[] = [];
 
   constructor(
     readonly ctx: SuiteContext,
@@ -111,6 +113,7 @@ export class T {
   /** A fresh bundle dir with rootfs (with the probe at /probe) and config.json. */
   bundle(patch?: Patch, args?: string[]): Bundle {
     const dir = path.join(this.ctx.workDir, `b${++this.ctx.counter.n}`);
+    this.bundles.push(dir);
     return makeBundle(dir, patch, { probe: this.ctx.probe, args: args ?? ['/probe', 'all'] });
   }
 
@@ -268,6 +271,19 @@ export class T {
       const s = this.rt.stateRaw(id);
       if (s.status === 0) problems.push(`cleanup: container ${id} still exists after \`delete --force\``);
     }
+    for (const d of this.bundles) {
+      // A mount the runtime leaked into the host's mount namespace would make rm -r walk into it.
+      const leaked = mountsUnder(d);
+      if (leaked.length) {
+        problems.push(`mounts leaked into the host mount namespace (bundle left in place): ${leaked.join(', ')}`);
+        continue;
+      }
+      try {
+        fs.rmSync(d, { recursive: true, force: true });
+      } catch (e) {
+        problems.push(`cleanup: removing ${d}: ${(e as Error).message}`);
+      }
+    }
     for (const f of this.afterCleanup) {
       try {
         f();
@@ -277,6 +293,16 @@ export class T {
     }
     return problems.length ? problems.join('; ') : undefined;
   }
+}
+
+/** Mount points in this process's mount namespace at or below `dir`. */
+export function mountsUnder(dir: string): string[] {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((m) => m === dir || m.startsWith(prefix));
 }
 
 /** Run one check with cleanup; never throws. */
