@@ -465,15 +465,19 @@ async function benchState(c: Ctx, doState: boolean, doMem: boolean): Promise<{
 interface Breakdown {
   command: string;
   runs: number;
+  /** Medians over the runs of each quantity (ms); wall clock, and CPU (user+sys, all threads). */
   wallMs: number;
-  nodeTiming: Record<string, number>;
-  firstLoadAt: number;
-  exitAt: number;
-  requireTotalMs: number;
+  bootMs: number;
+  requireMs: number;
   /** The entry script's self time: the command's synchronous work outside require(). */
-  entrySelfMs: number;
+  ownMs: number;
+  asyncMs: number;
+  outsideMs: number;
+  cpu: { bootMs: number; requireMs: number; ownMs: number; asyncMs: number; totalMs: number };
+  nodeTiming: Record<string, number>;
   phases: Array<{ phase: string; deltaMs: number }>;
-  modules: Array<{ id: string; selfMs: number; inclusiveMs: number }>;
+  /** Sorted by self CPU. */
+  modules: Array<{ id: string; selfMs: number; inclusiveMs: number; selfCpuMs: number; inclusiveCpuMs: number }>;
 }
 
 /** `name: X ms` debug lines → per-phase deltas (each lifecycle function restarts its own clock). */
@@ -555,32 +559,51 @@ async function breakdown(c: Ctx): Promise<Breakdown[]> {
 }
 
 function summarizeProbes(command: string, walls: number[], reports: ProbeReport[], phases: Record<string, number[]>, root: string): Breakdown {
+  const med = (f: (p: ProbeReport, i: number) => number) => r2(median(reports.map(f)));
   const nodeTiming: Record<string, number> = {};
-  for (const key of Object.keys(reports[0]?.nodeTiming ?? {})) nodeTiming[key] = r2(median(reports.map((p) => p.nodeTiming[key])));
-  const modSelf: Record<string, number[]> = {};
-  const modIncl: Record<string, number[]> = {};
-  const entrySelf: number[] = [];
+  for (const key of Object.keys(reports[0]?.nodeTiming ?? {})) nodeTiming[key] = med((p) => p.nodeTiming[key]);
+  const entry = (p: ProbeReport) => p.modules.find((m) => m.main);
+  const first = (p: ProbeReport) => p.firstLoadAt ?? 0;
+  const firstCpu = (p: ProbeReport) => p.firstLoadCpuMs ?? 0;
+  const mods: Record<string, { self: number[]; incl: number[]; selfCpu: number[]; inclCpu: number[] }> = {};
   for (const rep of reports) {
     for (const m of rep.modules) {
-      if (m.main) { entrySelf.push(m.selfMs); continue; }
-      (modSelf[m.id] ??= []).push(m.selfMs);
-      (modIncl[m.id] ??= []).push(m.inclusiveMs);
+      if (m.main) continue;
+      const e = (mods[m.id] ??= { self: [], incl: [], selfCpu: [], inclCpu: [] });
+      e.self.push(m.selfMs);
+      e.incl.push(m.inclusiveMs);
+      e.selfCpu.push(m.selfCpuMs);
+      e.inclCpu.push(m.inclusiveCpuMs);
     }
   }
   // A module loaded in only some runs counts 0 in the others.
   const pad = (v: number[]) => [...v, ...new Array<number>(Math.max(0, reports.length - v.length)).fill(0)];
-  const modules = Object.keys(modSelf)
-    .map((id) => ({ id: shortModule(id, root), selfMs: r2(median(pad(modSelf[id]))), inclusiveMs: r2(median(pad(modIncl[id]))) }))
-    .sort((a, b) => b.selfMs - a.selfMs);
+  const modules = Object.entries(mods)
+    .map(([id, e]) => ({
+      id: shortModule(id, root),
+      selfMs: r2(median(pad(e.self))),
+      inclusiveMs: r2(median(pad(e.incl))),
+      selfCpuMs: r2(median(pad(e.selfCpu))),
+      inclusiveCpuMs: r2(median(pad(e.inclCpu))),
+    }))
+    .sort((a, b) => b.selfCpuMs - a.selfCpuMs);
   return {
     command,
     runs: reports.length,
     wallMs: r2(median(walls)),
+    bootMs: med(first),
+    requireMs: med((p) => p.requireMs),
+    ownMs: med((p) => entry(p)?.selfMs ?? 0),
+    asyncMs: med((p) => p.exitAt - first(p) - p.requireMs - (entry(p)?.selfMs ?? 0)),
+    outsideMs: r2(median(reports.map((p, i) => walls[i] - p.exitAt))),
+    cpu: {
+      bootMs: med(firstCpu),
+      requireMs: med((p) => p.requireCpuMs),
+      ownMs: med((p) => entry(p)?.selfCpuMs ?? 0),
+      asyncMs: med((p) => p.exitCpuMs - firstCpu(p) - p.requireCpuMs - (entry(p)?.selfCpuMs ?? 0)),
+      totalMs: med((p) => p.exitCpuMs),
+    },
     nodeTiming,
-    firstLoadAt: r2(median(reports.map((p) => p.firstLoadAt ?? NaN))),
-    exitAt: r2(median(reports.map((p) => p.exitAt))),
-    requireTotalMs: r2(median(reports.map((p) => p.requireMs))),
-    entrySelfMs: r2(median(entrySelf)),
     phases: Object.entries(phases).map(([phase, v]) => ({ phase: phase.replace(/^\d+:/, ''), deltaMs: r2(median(v)) })),
     modules,
   };
@@ -675,25 +698,27 @@ function printTable(rows: Row[], meta: Record<string, unknown>, notes: string[],
   }
   if (bds.length > 0) {
     lines.push('');
-    lines.push(`Where the time goes (${bds[0].runs} runs each under node -r require-probe, interleaved; medians, ms):`);
-    lines.push(`  ${w('command', 34, true)} ${w('wall', 7)} ${w('boot', 7)} ${w('require', 8)} ${w('own', 7)} ${w('async', 7)} ${w('outside', 8)}`);
+    lines.push(`Where the time goes (${bds[0].runs} runs each under node -r require-probe, interleaved; medians of each column, ms):`);
+    lines.push(`  ${w('', 32, true)} ${w('wall clock', 41, true)}  ${w('CPU user+sys, all threads', 33, true)}`);
+    lines.push(`  ${w('command', 32, true)} ${w('total', 6)} ${w('boot', 6)} ${w('req', 6)} ${w('own', 6)} ${w('async', 6)} ${w('outside', 7)}  ` +
+      `${w('at exit', 7)} ${w('boot', 6)} ${w('req', 6)} ${w('own', 6)} ${w('async', 6)}`);
     for (const b of bds) {
-      const boot = b.firstLoadAt;
-      const rest = b.exitAt - b.firstLoadAt - b.requireTotalMs - b.entrySelfMs;
-      lines.push(`  ${w(b.command, 34, true)} ${w(fmt(b.wallMs), 7)} ${w(fmt(boot), 7)} ${w(fmt(b.requireTotalMs), 8)} ` +
-        `${w(fmt(b.entrySelfMs), 7)} ${w(fmt(rest), 7)} ${w(fmt(b.wallMs - b.exitAt), 8)}`);
+      lines.push(`  ${w(b.command, 32, true)} ${w(fmt(b.wallMs), 6)} ${w(fmt(b.bootMs), 6)} ${w(fmt(b.requireMs), 6)} ${w(fmt(b.ownMs), 6)} ` +
+        `${w(fmt(b.asyncMs), 6)} ${w(fmt(b.outsideMs), 7)}  ${w(fmt(b.cpu.totalMs), 7)} ${w(fmt(b.cpu.bootMs), 6)} ${w(fmt(b.cpu.requireMs), 6)} ` +
+        `${w(fmt(b.cpu.ownMs), 6)} ${w(fmt(b.cpu.asyncMs), 6)}`);
     }
     lines.push('  boot: process start (time origin) to the first require of the entry script (Node bootstrap);');
-    lines.push('  require: inside require() of the CLI\'s modules (nested counted once); own: the command\'s synchronous');
+    lines.push('  req: inside require() of the CLI\'s modules (nested counted once); own: the command\'s synchronous');
     lines.push('  work outside require (the entry script runs it from its top level); async: after the first await, up to');
     lines.push('  process.exit; outside: wall minus process.exit time (exec of node before the time origin, exit, spawn).');
     for (const b of bds) {
       if (b.modules.length === 0 && b.phases.length === 0) continue;
       lines.push(`  ${b.command}:`);
-      if (b.phases.length > 0) lines.push(`    --debug phases (deltas): ${b.phases.map((p) => `${p.phase} ${fmt(p.deltaMs)}`).join(', ')}`);
+      if (b.phases.length > 0) lines.push(`    --debug phases (wall deltas): ${b.phases.map((p) => `${p.phase} ${fmt(p.deltaMs)}`).join(', ')}`);
       if (b.modules.length > 0) {
-        lines.push(`    slowest module loads, self (compile + top-level code) / inclusive: ` +
-          b.modules.slice(0, 6).map((m) => `${m.id.replace(/^dist\//, '')} ${fmt(m.selfMs)}/${fmt(m.inclusiveMs)}`).join(', '));
+        lines.push('    costliest module loads, self CPU (compile + top-level code) / inclusive CPU / self wall:');
+        lines.push('      ' + b.modules.slice(0, 6).map((m) =>
+          `${m.id.replace(/^dist\//, '')} ${fmt(m.selfCpuMs)}/${fmt(m.inclusiveCpuMs)}/${fmt(m.selfMs)}`).join(', '));
       }
     }
   }

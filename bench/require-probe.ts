@@ -15,8 +15,13 @@ import { performance } from 'perf_hooks';
 interface ModuleStat {
   id: string;
   count: number;
+  /** Wall ms, including nested requires. */
   inclusiveMs: number;
+  /** Wall ms without nested requires: compile + top-level code. */
   selfMs: number;
+  /** The same as CPU ms of the whole process (user+sys, all threads: process.cpuUsage()). */
+  inclusiveCpuMs: number;
+  selfCpuMs: number;
   /** The entry script: its "self" time is the program's own work done synchronously at load. */
   main?: boolean;
 }
@@ -29,6 +34,10 @@ export interface ProbeReport {
   exitCode: number | undefined;
   /** Time inside require() calls made by the entry script (nested loads counted once). */
   requireMs: number;
+  requireCpuMs: number;
+  /** Process CPU ms (user+sys) when the first module load started, and at exit. */
+  firstLoadCpuMs: number | null;
+  exitCpuMs: number;
   modules: ModuleStat[];
 }
 
@@ -37,6 +46,11 @@ if (out) {
   // Keep the program under test from passing the variable on (e.g. to a child node).
   delete process.env.TSRUNC_BENCH_PROBE_OUT;
   install(out);
+}
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 function install(outFile: string): void {
@@ -49,9 +63,11 @@ function install(outFile: string): void {
   const builtins = new Set(M.builtinModules);
   const origLoad = M._load;
   const stats = new Map<string, ModuleStat>();
-  const stack: { childMs: number; main: boolean }[] = [];
+  const stack: { childMs: number; childCpuMs: number; main: boolean }[] = [];
   let firstLoadAt: number | null = null;
+  let firstLoadCpuMs: number | null = null;
   let requireMs = 0;
+  let requireCpuMs = 0;
 
   const keyOf = (request: string, parent: unknown, isMain: boolean): string => {
     const bare = request.startsWith('node:') ? request.slice(5) : request;
@@ -64,29 +80,45 @@ function install(outFile: string): void {
   };
 
   M._load = function probedLoad(this: unknown, request: string, parent: unknown, isMain: boolean): unknown {
-    if (firstLoadAt === null) firstLoadAt = performance.now();
-    const frame = { childMs: 0, main: isMain === true };
+    if (firstLoadAt === null) {
+      firstLoadAt = performance.now();
+      firstLoadCpuMs = cpuMs();
+    }
+    const frame = { childMs: 0, childCpuMs: 0, main: isMain === true };
     const outer = stack.length === 0 || (stack.length === 1 && stack[0].main);
     stack.push(frame);
+    const c0 = cpuMs();
     const t0 = performance.now();
     try {
       // eslint-disable-next-line prefer-rest-params
       return origLoad.apply(this, arguments as unknown as [string, unknown, boolean]);
     } finally {
       const dt = performance.now() - t0;
+      const dc = cpuMs() - c0;
       stack.pop();
-      if (stack.length > 0) stack[stack.length - 1].childMs += dt;
-      if (outer && !frame.main) requireMs += dt;
+      if (stack.length > 0) {
+        stack[stack.length - 1].childMs += dt;
+        stack[stack.length - 1].childCpuMs += dc;
+      }
+      if (outer && !frame.main) {
+        requireMs += dt;
+        requireCpuMs += dc;
+      }
       const id = keyOf(request, parent, isMain);
-      const s = stats.get(id) ?? { id, count: 0, inclusiveMs: 0, selfMs: 0, ...(frame.main ? { main: true } : {}) };
+      const s = stats.get(id) ??
+        { id, count: 0, inclusiveMs: 0, selfMs: 0, inclusiveCpuMs: 0, selfCpuMs: 0, ...(frame.main ? { main: true } : {}) };
       s.count++;
       s.inclusiveMs += dt;
       s.selfMs += dt - frame.childMs;
+      s.inclusiveCpuMs += dc;
+      s.selfCpuMs += dc - frame.childCpuMs;
       stats.set(id, s);
     }
   };
 
   process.on('exit', (code) => {
+    const exitAt = performance.now();
+    const exitCpuMs = cpuMs();
     const nt = performance.nodeTiming as unknown as Record<string, unknown>;
     const nodeTiming: Record<string, number> = {};
     for (const k of ['nodeStart', 'v8Start', 'environment', 'bootstrapComplete', 'loopStart']) {
@@ -96,9 +128,12 @@ function install(outFile: string): void {
       nodeTiming,
       probeLoadedAt,
       firstLoadAt,
-      exitAt: performance.now(),
+      exitAt,
       exitCode: code,
       requireMs,
+      requireCpuMs,
+      firstLoadCpuMs,
+      exitCpuMs,
       modules: [...stats.values()],
     };
     try {
