@@ -108,6 +108,7 @@ struct ChildArgs {
   int memfd;
   int sock;       // child's end of the sync socket
   int planfd;
+  int keepFds;    // --preserve-fds (+ LISTEN_FDS): fds 3..3+keepFds-1 go to the container
   char *const *argv;
   char *const *envp;
 };
@@ -126,6 +127,12 @@ struct ChildArgs {
   // Node marks its own stdio O_CLOEXEC at start-up; the container inherits tsrunc's stdio (as
   // runc's does when terminal is false), so clear it on 0-2 too.
   for (int fd = 0; fd <= 2; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
+  // Node also marks every fd it inherited O_CLOEXEC at start-up, including the ones the caller
+  // passes for --preserve-fds. Like runc, N is not validated: fds 3..3+N-1 are passed as they are
+  // (except the tsrunc-init memfd, which must not outlive the exec into tsrunc-init).
+  for (int fd = 3; fd < 3 + a.keepFds; fd++) {
+    if (fd != a.memfd) syscall(SYS_fcntl, fd, F_SETFD, 0);
+  }
   syscall(SYS_fcntl, a.sock, F_SETFD, 0);
   syscall(SYS_fcntl, a.planfd, F_SETFD, 0);
   syscall(SYS_execveat, a.memfd, "", a.argv, a.envp, AT_EMPTY_PATH);
@@ -149,7 +156,7 @@ int WriteAll(int fd, const uint8_t *p, size_t n) {
   return 0;
 }
 
-// spawnInit({initPath, plan: Buffer, cloneFlags: number, cgroupFd?: number})
+// spawnInit({initPath, plan: Buffer, cloneFlags: number, keepFds?: number, cgroupFd?: number})
 //   -> {pid, pidfd, sock}
 Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -158,6 +165,8 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   std::string initPath = o.Get("initPath").As<Napi::String>().Utf8Value();
   Napi::Buffer<uint8_t> plan = o.Get("plan").As<Napi::Buffer<uint8_t>>();
   uint64_t cloneFlags = static_cast<uint64_t>(o.Get("cloneFlags").As<Napi::Number>().Int64Value());
+  int keepFds = o.Has("keepFds") && o.Get("keepFds").IsNumber() ? o.Get("keepFds").As<Napi::Number>().Int32Value() : 0;
+  if (keepFds < 0 || keepFds > 65536) throw Napi::RangeError::New(env, "spawnInit: keepFds out of range");
   int cgroupFd = o.Has("cgroupFd") && o.Get("cgroupFd").IsNumber() ? o.Get("cgroupFd").As<Napi::Number>().Int32Value() : -1;
 
   int err = 0;
@@ -178,7 +187,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   std::string a0 = "tsrunc-init", a1 = std::to_string(childSock.get()), a2 = std::to_string(planfd.get());
   char *argv[] = {a0.data(), a1.data(), a2.data(), nullptr};
   char *envp[] = {nullptr};
-  ChildArgs ca{memfd.get(), childSock.get(), planfd.get(), argv, envp};
+  ChildArgs ca{memfd.get(), childSock.get(), planfd.get(), keepFds, argv, envp};
 
   int pidfd = -1;
   clone_args_v2 args;

@@ -99,6 +99,7 @@ interface Prepared {
   plan: Plan;
   cgroup: CgroupManager;
   devices: import('../cgroup/devices').DevRule[];
+  keepFds: number;
 }
 
 /** Validate and compile: everything create does before touching the system. */
@@ -126,7 +127,7 @@ function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPivot: boo
     host: cgroupFacts(host, record.paths),
   });
   phase('compile plan');
-  return { spec, bundle, rootfs, plan, cgroup, devices: cg.deviceRulesForSpec(spec.linux) };
+  return { spec, bundle, rootfs, plan, cgroup, devices: cg.deviceRulesForSpec(spec.linux), keepFds };
 }
 
 /** systemd socket activation: LISTEN_FDS is honoured only when LISTEN_PID is us (as runc). */
@@ -192,7 +193,7 @@ function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     p.cgroup.setDevices(p.devices);
     applyCpuShares(p);
     phase('cgroup');
-    const child = n.spawnInit({ initPath: initPath(), plan: encodeOps(p.plan.ops), cloneFlags: p.plan.cloneFlags });
+    const child = n.spawnInit({ initPath: initPath(), plan: encodeOps(p.plan.ops), cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds });
     pidfd = child.pidfd;
     phase('clone');
     try {

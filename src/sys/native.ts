@@ -14,7 +14,7 @@ export type SyncResult =
 export interface ExitStatus { code: number | null; signal: number | null }
 
 export interface Native {
-  spawnInit(o: { initPath: string; plan: Buffer; cloneFlags: number; cgroupFd?: number }): SpawnResult;
+  spawnInit(o: { initPath: string; plan: Buffer; cloneFlags: number; keepFds?: number; cgroupFd?: number }): SpawnResult;
   syncGo(sock: number): void;
   syncWait(sock: number): SyncResult;
   pidfdOpen(pid: number): number;
