@@ -2,8 +2,8 @@
 // (`runc version `-style first line, `commit: `, `spec: `).
 // scripts/gen-bin.js bakes {version, commit} into dist/build-info.json at build time; without it
 // (a plain `tsc` build) the version comes from package.json and the commit is `unknown`.
-import * as fs from 'fs';
-import * as path from 'path';
+import { readFileSync } from 'fs';
+import { join, resolve } from 'path';
 import { PROG } from './table';
 import { SPEC_VERSION } from '../spec/default';
 
@@ -11,7 +11,7 @@ export interface BuildInfo { version: string; commit: string }
 
 function readJson(p: string): Record<string, unknown> | undefined {
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(p, 'utf8'));
+    const v: unknown = JSON.parse(readFileSync(p, 'utf8'));
     return typeof v === 'object' && v !== null ? v as Record<string, unknown> : undefined;
   } catch {
     return undefined;
@@ -19,9 +19,9 @@ function readJson(p: string): Record<string, unknown> | undefined {
 }
 
 /** `distDir` is the compiled tree's root (dist/); the repository root is its parent. */
-export function buildInfo(distDir: string = path.resolve(__dirname, '..', '..')): BuildInfo {
-  const baked = readJson(path.join(distDir, 'build-info.json'));
-  const pkg = readJson(path.join(distDir, '..', 'package.json'));
+export function buildInfo(distDir: string = resolve(__dirname, '..', '..')): BuildInfo {
+  const baked = readJson(join(distDir, 'build-info.json'));
+  const pkg = readJson(join(distDir, '..', 'package.json'));
   const version = typeof baked?.version === 'string' ? baked.version
     : typeof pkg?.version === 'string' ? pkg.version : 'unknown';
   const commit = typeof baked?.commit === 'string' && baked.commit !== '' ? baked.commit : 'unknown';

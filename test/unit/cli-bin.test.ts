@@ -92,19 +92,81 @@ test('spec writes config.json in the cwd and refuses a second time', () => {
 });
 
 // What the hot commands load: only their own command module, never yargs, ajv, a schema/validator
-// module or the help text. (Whatever the lifecycle library loads counts too.)
-for (const argv of [['state', 'nope'], ['start', 'nope'], ['kill', 'nope', '9'], ['delete', 'nope'], ['list']]) {
-  test(`${argv[0]} loads no parser library, validator or other command`, () => {
-    const root = path.join(tmp, 'root');
-    const script = `process.on('exit', () => { require('fs').writeSync(3, JSON.stringify(Object.keys(require.cache))); });
-require(${JSON.stringify(MAIN)}).cli(${JSON.stringify(['--root', root, ...argv])});`;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'], timeout: 30_000 });
-    const loaded = JSON.parse((r.output[3] as unknown as string) || '[]') as string[];
-    assert.ok(loaded.length > 0, `no module list: ${r.stderr}`);
-    const own = loaded.filter((f) => f.includes(path.join('dist', 'src', 'cli', 'commands'))).map((f) => path.basename(f));
-    assert.deepEqual(own.filter((f) => f !== 'common.js').sort(), [`${argv[0]}.js`]);
-    for (const f of loaded) {
-      assert.doesNotMatch(f, /node_modules[/\\](yargs|yargs-parser|ajv)|[/\\]schemas?[/\\]|valid|[/\\]cli[/\\]help\.js$/, f);
-    }
-  });
+// module or the help text (whatever the lifecycle library loads counts too); through the plain
+// files and through bin/tsrunc's hot script (whose modules are registered in require.cache).
+const HOT_COMMANDS = [['state', 'nope'], ['start', 'nope'], ['kill', 'nope', '9'], ['delete', 'nope'], ['list']];
+for (const via of ['plain', 'bin'] as const) {
+  for (const argv of HOT_COMMANDS) {
+    test(`${argv[0]} (${via}) loads no parser library, validator or other command`, () => {
+      const root = path.join(tmp, 'root');
+      const preload = path.join(tmp, 'dump-modules.js');
+      fs.writeFileSync(preload, `process.on('exit', () => { require('fs').writeSync(3, JSON.stringify(Object.keys(require.cache))); });\n`);
+      const args = via === 'plain'
+        ? ['-r', preload, '-e', `require(${JSON.stringify(MAIN)}).cli(${JSON.stringify(['--root', root, ...argv])});`]
+        : ['-r', preload, path.join(REPO, 'bin', 'tsrunc'), '--root', root, ...argv];
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'], timeout: 30_000 });
+      const loaded = JSON.parse((r.output[3] as unknown as string) || '[]') as string[];
+      assert.ok(loaded.length > 0, `no module list: ${r.stderr}`);
+      const own = loaded.filter((f) => f.includes(path.join('dist', 'src', 'cli', 'commands'))).map((f) => path.basename(f));
+      if (via === 'plain') assert.deepEqual(own.filter((f) => f !== 'common.js').sort(), [`${argv[0]}.js`]);
+      else assert.ok(own.includes(`${argv[0]}.js`), JSON.stringify(own));
+      for (const f of loaded) {
+        assert.doesNotMatch(f, /node_modules[/\\](yargs|yargs-parser|ajv)|[/\\]schemas?[/\\]|valid|[/\\]cli[/\\]help\.js$/, f);
+      }
+      if (via === 'bin') assert.ok(loaded.some((f) => f.endsWith(path.join('dist', 'src', 'cli', 'main.js'))), 'hot modules are registered under their real names');
+    });
+  }
 }
+
+// bin/tsrunc's loader, on a private copy of the build (package.json, scripts/, dist/src).
+test('hot script: used when fresh, bypassed when stale or TSRUNC_NO_BUNDLE is set; code cache kept or renewed', () => {
+  const copy = path.join(tmp, 'repo');
+  fs.mkdirSync(path.join(copy, 'scripts'), { recursive: true });
+  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
+  fs.copyFileSync(path.join(REPO, 'scripts', 'gen-bin.js'), path.join(copy, 'scripts', 'gen-bin.js'));
+  fs.cpSync(path.join(REPO, 'dist', 'src'), path.join(copy, 'dist', 'src'), { recursive: true });
+  execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
+  const bin = path.join(copy, 'bin', 'tsrunc');
+  const hot = path.join(copy, 'dist', 'tsrunc-hot.js');
+  const cache = path.join(copy, 'dist', 'tsrunc-hot.cache');
+  const version = (env: NodeJS.ProcessEnv = {}) => {
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.split(' ')[0];
+  };
+  assert.equal(version(), 'tsrunc');
+
+  // The cache made at build time is accepted (not rewritten).
+  const before = fs.readFileSync(cache);
+  assert.equal(spawnSync(bin, ['state', 'x'], { encoding: 'utf8' }).status, 1);
+  assert.ok(fs.readFileSync(cache).equals(before), 'the build-time code cache was rejected');
+
+  // Fresh: the hot script is what runs (its copy of table.js is marked; without a cache, as V8
+  // would accept the old one for a source of the same length), and a cache is written on exit.
+  const marked = fs.readFileSync(hot, 'utf8').replace("exports.PROG = 'tsrunc';", "exports.PROG = 'tsHOTc';");
+  assert.ok(marked.includes("'tsHOTc'"), 'marker not placed');
+  fs.writeFileSync(hot, marked);
+  fs.rmSync(cache);
+  assert.equal(version(), 'tsHOTc');
+  const renewed = fs.readFileSync(cache);
+  assert.ok(renewed.length > 100 && !renewed.equals(before), 'no cache written after a run without one');
+  assert.equal(version(), 'tsHOTc');
+  assert.ok(fs.readFileSync(cache).equals(renewed), 'the renewed cache was not accepted');
+  assert.equal(version({ TSRUNC_NO_BUNDLE: '1' }), 'tsrunc');
+
+  // A cache from another build (other id) is ignored, and replaced.
+  const foreign = Buffer.concat([Buffer.from('tsrunc-hot 000000000000000000000000\n'), renewed.subarray(renewed.indexOf(10) + 1)]);
+  fs.writeFileSync(cache, foreign);
+  assert.equal(version(), 'tsHOTc');
+  assert.ok(!fs.readFileSync(cache).equals(foreign), 'a foreign cache must be replaced');
+
+  // Stale: a bundled file changed after gen-bin, so the plain files are used.
+  const table = path.join(copy, 'dist', 'src', 'cli', 'table.js');
+  fs.writeFileSync(table, fs.readFileSync(table, 'utf8').replace("exports.PROG = 'tsrunc';", "exports.PROG = 'tsNEWc';"));
+  assert.equal(version(), 'tsNEWc');
+
+  // Regenerated: fresh again.
+  execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
+  assert.equal(version(), 'tsNEWc');
+  assert.ok(fs.readFileSync(hot, 'utf8').includes("'tsNEWc'"));
+});

@@ -1,8 +1,8 @@
 // `tsrunc spec [-b bundle] [--rootless]`: write the default config.json into the bundle (runc's
 // layout: tab indent, no trailing newline, mode 0666 & ~umask). An existing config.json is never
 // overwritten (`File config.json exists. Remove it first`, as runc; checked atomically with O_EXCL).
-import * as fs from 'fs';
-import * as path from 'path';
+import { statSync, writeFileSync, type Stats } from 'fs';
+import { join, resolve } from 'path';
 import { TsruncError } from '../../errors';
 import { defaultSpec } from '../../spec/default';
 import type { CommandContext } from '../context';
@@ -11,12 +11,12 @@ import { errnoText } from '../log';
 
 export function run(ctx: CommandContext): number {
   const given = typeof ctx.flags.bundle === 'string' ? ctx.flags.bundle : '';
-  const dir = given === '' ? ctx.io.cwd() : path.resolve(ctx.io.cwd(), given);
+  const dir = given === '' ? ctx.io.cwd() : resolve(ctx.io.cwd(), given);
   if (given !== '') {
     // runc chdir()s into the bundle and reports that call's error.
-    let st: fs.Stats;
+    let st: Stats;
     try {
-      st = fs.statSync(dir);
+      st = statSync(dir);
     } catch (e) {
       throw new TsruncError('E_USAGE', `chdir ${given}: ${errnoText(e)}`, { cause: undefined });
     }
@@ -28,9 +28,9 @@ export function run(ctx: CommandContext): number {
     gid: ctx.io.egid(),
     cgroupNamespace: ctx.io.cgroup2Unified(),
   });
-  const file = path.join(dir, 'config.json');
+  const file = join(dir, 'config.json');
   try {
-    fs.writeFileSync(file, goJson(spec, '\t'), { flag: 'wx', mode: 0o666 });
+    writeFileSync(file, goJson(spec, '\t'), { flag: 'wx', mode: 0o666 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new TsruncError('E_EXISTS', 'File config.json exists. Remove it first');
