@@ -106,7 +106,7 @@ function buildHot(rels, id) {
     return [rel, st.size, st.mtimeMs];
   });
   let out = `// ${JSON.stringify({ id, files: manifest })}\n`;
-  out += '(function (__nodeRequire, __dist) {\n"use strict";\nconst __defs = {\n';
+  out += '(function (__nodeRequire, __dist) {\nconst __defs = {\n';
   for (const rel of rels) {
     // The module text is wrapped exactly like Node's CommonJS wrapper.
     out += `${JSON.stringify(rel)}: function (exports, require, module, __filename, __dirname) {\n`;

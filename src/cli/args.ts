@@ -56,6 +56,13 @@ export function parseGoBool(v: string): boolean | undefined {
   }
 }
 
+/** runc's parseBoolOrAuto for --rootless: '' or auto (any case) → auto; ParseBool values → true/false. */
+export function parseRootless(v: string): 'true' | 'false' | 'auto' | undefined {
+  if (v === '' || v.toLowerCase() === 'auto') return 'auto';
+  const b = parseGoBool(v);
+  return b === undefined ? undefined : b ? 'true' : 'false';
+}
+
 /** Go strconv.ParseInt(s, 0, 64) for the values a flag realistically gets (no `_` separators). */
 export function parseGoInt(v: string): number | undefined {
   const m = /^([+-]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]([0-7]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(v);

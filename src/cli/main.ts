@@ -13,7 +13,7 @@
 import { resolve } from 'path';
 import { TsruncError, fullMessage } from '../errors';
 import type { GlobalOptions } from '../lifecycle/api';
-import { UsageError, checkArgCount, parseCommand, parseGlobal } from './args';
+import { UsageError, checkArgCount, parseCommand, parseGlobal, parseRootless } from './args';
 import type { CliIo, CommandContext, CommandModule, LifecycleApi } from './context';
 import { Logger, LogFormat, fileSink, isTerminalFd } from './log';
 import { CommandDef, CommandName, GLOBAL_FLAGS, findCommand } from './table';
@@ -193,7 +193,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
     root: resolve(io.cwd(), String(gv.root)),
     debug,
     systemdCgroup: gv['systemd-cgroup'] === true,
-    rootless: normalizeRootless(rootlessRaw) ?? 'auto',
+    rootless: parseRootless(rootlessRaw) ?? 'auto', // create/run reject a bad value
     log: (level, msg) => logger.log(level, msg),
   };
   const ctx: CommandContext = { g, rootlessRaw, flags: cmd.values, args: cmd.args, io, logger };
@@ -224,14 +224,6 @@ function helpCommand(args: readonly string[], io: CliIo, logger: Logger): number
   }
   io.stdout(help().commandHelp(def));
   return 0;
-}
-
-/** runc's parseBoolOrAuto: '' or auto (any case) → auto; Go ParseBool values → true/false. */
-export function normalizeRootless(v: string): GlobalOptions['rootless'] | undefined {
-  if (v === '' || v.toLowerCase() === 'auto') return 'auto';
-  const { parseGoBool } = require('./args') as typeof import('./args');
-  const b = parseGoBool(v);
-  return b === undefined ? undefined : b ? 'true' : 'false';
 }
 
 /** Exit once anything queued on Node's stdout/stderr streams (only after EAGAIN) has been written. */

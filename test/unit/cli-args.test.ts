@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { UsageError, checkArgCount, parseCommand, parseGlobal, parseGoBool, parseGoInt } from '../../src/cli/args';
+import { UsageError, checkArgCount, parseCommand, parseGlobal, parseGoBool, parseGoInt, parseRootless } from '../../src/cli/args';
 import { COMMANDS, GLOBAL_FLAGS } from '../../src/cli/table';
 
 function usage(fn: () => unknown, msg: string, kind: 'flag' | 'args' = 'flag'): void {
@@ -187,4 +187,15 @@ test('Go ParseBool and ParseInt(s, 0, 64)', () => {
   assert.equal(parseGoInt('0x1f'), 31);
   assert.equal(parseGoInt('0b101'), 5);
   for (const x of ['', 'abc', '1.5', '08', '0x', ' 1', '1e3']) assert.equal(parseGoInt(x), undefined, x);
+});
+
+test('--rootless values (runc parseBoolOrAuto)', () => {
+  assert.equal(parseRootless(''), 'auto');
+  assert.equal(parseRootless('auto'), 'auto');
+  assert.equal(parseRootless('AUTO'), 'auto');
+  assert.equal(parseRootless('true'), 'true');
+  assert.equal(parseRootless('1'), 'true');
+  assert.equal(parseRootless('False'), 'false');
+  assert.equal(parseRootless('xyz'), undefined);
+  assert.equal(parseRootless('yes'), undefined);
 });

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Logger, LogSink, fileSink, formatColoured, formatJson, formatText } from '../../src/cli/log';
+import { Logger, LogSink, fileSink, formatColoured, formatJson, formatText, isTerminalFd } from '../../src/cli/log';
 import { goJson, goQuote, rfc3339 } from '../../src/cli/gofmt';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/;
@@ -125,4 +125,18 @@ test('goQuote and goJson', () => {
   assert.equal(goQuote('a"b\\c\x07\x7f\u0085é'), '"a\\"b\\\\c\\a\\x7f\\u0085é"');
   assert.equal(goJson({ a: '<\b\f\\b&' }), '{"a":"\\u003c\\u0008\\u000c\\\\b\\u0026"}');
   assert.equal(goJson('\u2028'), '"\\u2028"');
+});
+
+test('isTerminalFd: pty yes; /dev/null, a file, a bad fd no', () => {
+  const ptmx = fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+  const devnull = fs.openSync('/dev/null', 'r');
+  const file = fs.openSync(__filename, 'r');
+  try {
+    assert.equal(isTerminalFd(ptmx), true);
+    assert.equal(isTerminalFd(devnull), false);
+    assert.equal(isTerminalFd(file), false);
+    assert.equal(isTerminalFd(987654), false);
+  } finally {
+    for (const fd of [ptmx, devnull, file]) fs.closeSync(fd);
+  }
 });

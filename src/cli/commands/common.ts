@@ -2,6 +2,7 @@
 import { TsruncError } from '../../errors';
 import type { CreateOptions } from '../../lifecycle/api';
 import { validateId } from '../../state/id';
+import { parseRootless } from '../args';
 import type { CommandContext } from '../context';
 
 /** The `<container-id>` argument, checked with runc's id rules (lifecycle checks again). */
@@ -42,9 +43,8 @@ export function createOptions(ctx: CommandContext, id: string): CreateOptions {
  * systemd (runc: `systemd not running on this host, cannot use systemd cgroups manager`).
  */
 export function checkSetupGlobals(ctx: CommandContext): void {
-  const r = ctx.rootlessRaw;
-  if (!(r === '' || r.toLowerCase() === 'auto' || ['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'].includes(r))) {
-    throw new TsruncError('E_USAGE', `invalid --rootless value ${JSON.stringify(r)}: must be true, false or auto`);
+  if (parseRootless(ctx.rootlessRaw) === undefined) {
+    throw new TsruncError('E_USAGE', `invalid --rootless value ${JSON.stringify(ctx.rootlessRaw)}: must be true, false or auto`);
   }
   if (ctx.g.systemdCgroup && !ctx.io.systemdRunning()) {
     throw new TsruncError('E_UNSUPPORTED', 'systemd not running on this host, cannot use systemd cgroups manager');
