@@ -271,8 +271,11 @@ function check(bundle: string, diffs: string[]): void {
 
 before(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-df-'));
-  runc = new RuntimeCli('runc', path.join(tmp, 'root-runc'));
-  tsrunc = new RuntimeCli(TSRUNC, path.join(tmp, 'root-tsrunc'));
+  // Both runtimes are started the way a careless caller would (the probe's `taint` wrapper:
+  // SIGHUP, SIGPIPE, SIGUSR1 ignored; SIGUSR2, SIGALRM blocked), so the signal masks compared
+  // below say something: the container process must start with none of that.
+  runc = new RuntimeCli('runc', path.join(tmp, 'root-runc'), { wrapper: [PROBE, 'taint'] });
+  tsrunc = new RuntimeCli(TSRUNC, path.join(tmp, 'root-tsrunc'), { wrapper: [PROBE, 'taint'] });
   cgroupTopsBefore = new Set(cgroupHierarchies().map((h) => path.join(h.mountpoint, 'df')).filter((p) => fs.existsSync(p)));
 });
 

@@ -249,7 +249,7 @@ describe('exe-attack (CVE-2019-5736)', () => {
     assert.notEqual(res.status, 0);
   });
 
-  it('an attacker sharing the pid namespace cannot open any runtime binary for writing', async (t) => {
+  it('an attacker sharing the pid namespace cannot open any runtime binary for writing', (t) => {
     // The attacker: busybox sh, root, containerd's default capabilities (no CAP_SYS_PTRACE), in
     // the host's pid namespace.
     const attacker = makeBundle(path.join(tmp, 'attacker'), (c: OciConfig) => {
