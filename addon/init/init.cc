@@ -60,6 +60,7 @@ int g_fifo = -1;          // O_PATH fd of exec.fifo (OPEN_FIFO)
 int g_procfd = -1;        // the host's /proc/self/fd, opened before pivot_root, to reopen g_fifo
 int g_root = -1;          // the container's root while it is being built (BIND_ROOTFS)
 std::string g_exec;       // the resolved executable (RESOLVE_EXEC)
+std::string g_home = "/"; // HOME for the process when the config sets none (USER)
 
 // RAII for fds in this process.
 struct Fd {
@@ -458,8 +459,35 @@ void OpResolveExec(const Op &op) {
   Fail(0, "not found in $PATH");
 }
 
+// runc (and crun) give the process HOME when the config has none: the home directory of its uid
+// in the container's /etc/passwd, or "/". containerd's `ctr run` configs have no env at all.
+void LookupHome(uid_t uid) {
+  FILE *f = fopen("/etc/passwd", "re");
+  if (!f) return;
+  char line[4096];
+  while (fgets(line, sizeof line, f)) {
+    // name:passwd:uid:gid:gecos:home:shell
+    char *fields[7] = {nullptr};
+    int n = 0;
+    char *p = line;
+    fields[n++] = p;
+    while (*p && n < 7) {
+      if (*p == ':') { *p = 0; fields[n++] = p + 1; }
+      p++;
+    }
+    if (n < 6) continue;
+    char *end = nullptr;
+    unsigned long u = strtoul(fields[2], &end, 10);
+    if (end == fields[2] || *end != 0 || u != uid) continue;
+    if (fields[5][0] != 0) g_home = fields[5];
+    break;
+  }
+  fclose(f);
+}
+
 void OpUser(const Op &op) {
   uid_t uid = static_cast<uid_t>(op.ints.at(0));
+  LookupHome(uid);
   gid_t gid = static_cast<gid_t>(op.ints.at(1));
   int64_t um = op.ints.at(2);
   std::vector<gid_t> gids;
@@ -522,6 +550,10 @@ void OpCaps(const Op &op) {
 // container) and the host /proc/self/fd directory opened then too, so this works even if the
 // container has no /proc.
 void OpWaitStart() {
+  if (g_root >= 0) {
+    close(g_root);  // every path op is done: hold nothing but what the handshake needs
+    g_root = -1;
+  }
   SyncMsg m;
   memset(&m, 0, sizeof m);
   m.type = SYNC_READY;
@@ -545,10 +577,14 @@ void OpWaitStart() {
   unsigned keep = static_cast<unsigned>(op.ints.at(0));
   size_t nargs = static_cast<size_t>(op.ints.at(1));
   std::vector<char *> argv, envp;
+  bool hasHome = false;
   for (size_t i = 0; i < op.strs.size(); i++) {
     char *s = const_cast<char *>(op.strs[i].c_str());
     (i < nargs ? argv : envp).push_back(s);
+    if (i >= nargs && op.strs[i].compare(0, 5, "HOME=") == 0) hasHome = true;
   }
+  std::string home = "HOME=" + g_home;
+  if (!hasHome) envp.push_back(const_cast<char *>(home.c_str()));
   argv.push_back(nullptr);
   envp.push_back(nullptr);
   // stdio may be shared with a Node parent that set O_NONBLOCK; programs expect blocking fds.
@@ -564,6 +600,21 @@ void OpWaitStart() {
   ResetSignals();
   execve(g_exec.c_str(), argv.data(), envp.data());
   Fail(errno, "exec " + g_exec);
+}
+
+// Node marks only the fds it finds at start-up (up to the first gap) close-on-exec, so fds the
+// caller leaked beyond that reach us. They are closed right away rather than at the final exec:
+// the waiting init must not hold a caller's pipe open during `created` (a caller reading it to EOF
+// would hang), and no host fd should sit in a process inside the container's namespaces.
+void CloseLeakedFds(unsigned keep) {
+  unsigned lo = 3 + keep;
+  unsigned sync = static_cast<unsigned>(g_sync);
+  if (sync >= lo) {
+    if (sync > lo) syscall(SYS_close_range, lo, sync - 1, 0);
+    syscall(SYS_close_range, sync + 1, ~0U, 0);
+  } else {
+    syscall(SYS_close_range, lo, ~0U, 0);
+  }
 }
 
 void RunOp(const Op &op) {
@@ -647,6 +698,8 @@ int main(int argc, char **argv) {
   if (!ReadAll(planfd, &buf) || !Decode(buf, &ops)) Fail(EINVAL, "decode plan");
   close(planfd);
   std::vector<uint8_t>().swap(buf);
+  if (ops.empty() || ops.back().code != OP_EXEC || ops.back().ints.empty()) Fail(EINVAL, "plan does not end with EXEC");
+  CloseLeakedFds(static_cast<unsigned>(ops.back().ints[0]));
 
   uint8_t go = 0;
   ssize_t n;

@@ -226,13 +226,6 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
         [opts.flags | MS.BIND, opts.propagation, 1], [src, dest, '', '']);
       continue;
     }
-    if (m.type === 'sysfs' && !nsTypes.has('network')) {
-      // sysfs can only be mounted in a network namespace we own; runc binds the host's /sys.
-      const flags = opts.flags | MS.BIND | MS.REC;
-      add('MOUNT', `bind-mount ${q('/sys')} on ${q(dest)} (${flagNames(flags)}; no network namespace)`,
-        [flags, opts.propagation, 1], ['/sys', dest, '', '']);
-      continue;
-    }
     const type = m.type ?? '';
     const data = opts.data.join(',');
     add('MOUNT', `mount ${q(m.source ?? type)} on ${q(dest)} (type ${type}, ${flagNames(opts.flags)}${data ? `, ${data}` : ''})`,
@@ -332,7 +325,9 @@ function compileCgroupMount(m: Mount, dest: string, opts: ParsedMountOptions, cg
   for (const h of host.cgroup.v1) {
     const sub = `${dest}/${h.name}`;
     if (cgroupNs) {
-      add('MOUNT', `mount \`cgroup\` on ${q(sub)} (type cgroup, ${flagNames(opts.flags)}, ${h.options})`, [opts.flags, 0, 0], ['cgroup', sub, 'cgroup', h.options]);
+      // Named hierarchies show their name as the source (`systemd`), as on the host and in runc.
+      const source = h.options.startsWith('name=') ? h.options.slice(5) : 'cgroup';
+      add('MOUNT', `mount ${q(source)} on ${q(sub)} (type cgroup, ${flagNames(opts.flags)}, ${h.options})`, [opts.flags, 0, 0], [source, sub, 'cgroup', h.options]);
     } else {
       const flags = opts.flags | MS.BIND;
       add('MOUNT', `bind-mount ${q(h.containerDir)} on ${q(sub)} (${flagNames(flags)})`, [flags, 0, 1], [h.containerDir, sub, '', '']);
