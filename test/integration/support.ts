@@ -1,0 +1,389 @@
+// Shared helpers for the integration tests (test/integration/*.test.ts): the tsrunc binary, temp
+// dirs, reading logrus error lines, and "nothing left behind" checks (state entries, cgroup
+// directories, processes, mounts) with a cleanup that also handles a buggy runtime.
+//
+// The tests run under build/Release/tsrunc-reaper (npm test), which is a child subreaper: an init
+// that a failed `create` leaves alive is re-parented to it, so "processes that appeared under the
+// reaper during a case" is exactly what a case leaked.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CallResult, RuntimeCli, sleepMs } from '../../conformance/lib/runtime';
+import { repoRoot } from '../../conformance/lib/rootfs';
+
+export const TSRUNC = path.join(repoRoot(), 'bin', 'tsrunc');
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** A fresh private temp dir (removed by the caller's `after`). */
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+}
+
+export interface TsruncCall {
+  /** Working directory of the runtime process. */
+  cwd?: string;
+  /** Extra fds for the runtime process: they become its fds 3, 4, ... */
+  fds?: number[];
+  /** Global flags to put before the command (after --root). */
+  globals?: string[];
+}
+
+/**
+ * tsrunc with a private --root. Every call's stdout and stderr go to files (read back into the
+ * result), never to pipes: a container init inherits the runtime's stdio, and a pipe held by a
+ * (leaked or detached) container would keep a synchronous call waiting until its timeout.
+ */
+export class Tsrunc {
+  readonly rt: RuntimeCli;
+  private n = 0;
+
+  constructor(readonly root: string, readonly ioDir: string, timeoutMs = 20000) {
+    this.rt = new RuntimeCli(TSRUNC, root, { timeoutMs });
+  }
+
+  /** `tsrunc --root ROOT [globals] ARGS...` */
+  call(args: string[], o: TsruncCall = {}): CallResult {
+    const base = path.join(this.ioDir, `io-${process.pid}-${++this.n}`);
+    const out = fs.openSync(`${base}.out`, 'w+');
+    const err = fs.openSync(`${base}.err`, 'w+');
+    let r: CallResult;
+    try {
+      r = this.rt.call([...(o.globals ?? []), ...args], { stdio: ['ignore', out, err, ...(o.fds ?? [])], cwd: o.cwd });
+      r.stdout = fs.readFileSync(`${base}.out`, 'utf8');
+      r.stderr = fs.readFileSync(`${base}.err`, 'utf8');
+    } finally {
+      fs.closeSync(out);
+      fs.closeSync(err);
+      fs.rmSync(`${base}.out`, { force: true });
+      fs.rmSync(`${base}.err`, { force: true });
+    }
+    return r;
+  }
+
+  /** call() without blocking, so that independent calls can run side by side. */
+  callAsync(args: string[], o: TsruncCall = {}): Promise<CallResult> {
+    const base = path.join(this.ioDir, `io-${process.pid}-${++this.n}`);
+    const out = fs.openSync(`${base}.out`, 'w+');
+    const err = fs.openSync(`${base}.err`, 'w+');
+    const argv = ['--root', this.root, ...(o.globals ?? []), ...args];
+    return new Promise<CallResult>((resolve) => {
+      let timedOut = false;
+      let done = false;
+      const finish = (status: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        const r: CallResult = {
+          argv: [TSRUNC, ...(o.globals ?? []), ...args],
+          status,
+          signal,
+          stdout: fs.readFileSync(`${base}.out`, 'utf8'),
+          stderr: fs.readFileSync(`${base}.err`, 'utf8'),
+          timedOut,
+          error,
+        };
+        fs.rmSync(`${base}.out`, { force: true });
+        fs.rmSync(`${base}.err`, { force: true });
+        resolve(r);
+      };
+      const child = spawn(TSRUNC, argv, { stdio: ['ignore', out, err, ...(o.fds ?? [])], cwd: o.cwd });
+      fs.closeSync(out);
+      fs.closeSync(err);
+      const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, this.rt.timeoutMs);
+      child.on('error', (e) => finish(null, null, e));
+      child.on('exit', (code, signal) => finish(code, signal));
+    });
+  }
+
+  /** Parsed `state` output (throws with the call's description when it fails). */
+  state(id: string): Record<string, unknown> {
+    const r = this.call(['state', id]);
+    if (r.status !== 0) throw new Error(`state ${id} failed: ${show(r)}`);
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  }
+
+  /** Status from `state`, or `gone` when the call fails. */
+  status(id: string): string {
+    const r = this.call(['state', id]);
+    if (r.status !== 0) return 'gone';
+    return String((JSON.parse(r.stdout) as { status?: unknown }).status);
+  }
+
+  /** Poll `state` until the status is `want` (≤ ms); returns the last status seen. */
+  waitStatus(id: string, want: string, ms = 2000): string {
+    let last = '';
+    pollUntil(() => (last = this.status(id)) === want, ms);
+    return last;
+  }
+}
+
+/**
+ * The `msg` of the last logrus text line on stderr (`time=... level=error msg="..."`), unquoted;
+ * the trimmed stderr when there is no such line.
+ */
+export function errMsg(r: CallResult): string {
+  const lines = r.stderr.split('\n').filter((l) => l.includes('level=error'));
+  const last = lines[lines.length - 1];
+  if (last === undefined) return r.stderr.trim();
+  const m = /\bmsg=("(?:[^"\\]|\\.)*"|\S*)/.exec(last);
+  if (!m) return last;
+  const v = m[1]!;
+  if (!v.startsWith('"')) return v;
+  try {
+    return JSON.parse(v) as string;
+  } catch {
+    return v.slice(1, -1);
+  }
+}
+
+/** One-line description of a call for assertion messages. */
+export function show(r: CallResult): string {
+  return `\`${r.argv.slice(1).join(' ')}\` → status ${r.status}${r.signal ? ` (${r.signal})` : ''}` +
+    `${r.timedOut ? ' TIMED OUT' : ''}\nstdout: ${JSON.stringify(r.stdout.slice(0, 2000))}\nstderr: ${JSON.stringify(r.stderr.slice(0, 2000))}`;
+}
+
+/** Poll fn every ~20 ms until it returns a truthy value or `ms` pass; returns the last value. */
+export function pollUntil<T>(fn: () => T, ms: number): T {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v || Date.now() > deadline) return v;
+    sleepMs(20);
+  }
+}
+
+export const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/;
+
+// ---- cgroups ------------------------------------------------------------------------------------
+
+/** Every directory under /sys/fs/cgroup/<hierarchy>/ (any depth ≤ 8) whose name is `name`. */
+export function cgroupDirsNamed(name: string): string[] {
+  const out: string[] = [];
+  if (name === '' || name.length > 255 || name.includes('/')) return out;
+  const walk = (dir: string, depth: number) => {
+    let ents: fs.Dirent[];
+    try {
+      ents = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of ents) {
+      if (!e.isDirectory()) continue;
+      const p = path.join(dir, e.name);
+      if (e.name === name && depth > 0) out.push(p);
+      if (depth < 8) walk(p, depth + 1);
+    }
+  };
+  walk(CGROUP_ROOT, 0);
+  return out;
+}
+
+/** Pids listed in cgroup.procs of `dir` and of every cgroup below it. */
+function cgroupPids(dir: string): number[] {
+  const pids: number[] = [];
+  try {
+    for (const l of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (l) pids.push(Number(l));
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) pids.push(...cgroupPids(path.join(dir, e.name)));
+  } catch {
+    /* gone */
+  }
+  return pids;
+}
+
+/** rmdir a cgroup tree, deepest first (ignores errors). */
+function rmCgroupTree(dir: string): void {
+  try {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmCgroupTree(path.join(dir, e.name));
+    fs.rmdirSync(dir);
+  } catch {
+    /* busy or gone */
+  }
+}
+
+// ---- processes ----------------------------------------------------------------------------------
+
+interface ProcInfo { pid: number; ppid: number; comm: string }
+
+function readProc(pid: number): ProcInfo | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // exited, waiting for its reaper
+    return { pid, ppid: Number(fields[1]), comm };
+  } catch {
+    return undefined;
+  }
+}
+
+function allProcs(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const n of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    const p = readProc(Number(n));
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** Our ancestors, nearest first. */
+function ancestors(): number[] {
+  const out: number[] = [];
+  let pid = process.ppid;
+  while (pid > 1) {
+    out.push(pid);
+    const p = readProc(pid);
+    if (!p) break;
+    pid = p.ppid;
+  }
+  return out;
+}
+
+/** The pid of the tsrunc-reaper we run under (the subreaper that adopts leaked inits), or 1. */
+export function reaperPid(): number {
+  for (const pid of ancestors()) if (readProc(pid)?.comm === 'tsrunc-reaper') return pid;
+  return 1;
+}
+
+/**
+ * Live processes that a container runtime started from this test could have left: descendants of
+ * the reaper (or, without one, children of PID 1) other than our own ancestors and ourselves.
+ */
+export function strayProcesses(): Set<number> {
+  const reaper = reaperPid();
+  const procs = allProcs();
+  const mine = new Set([process.pid, ...ancestors()]);
+  const children = new Map<number, number[]>();
+  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  const out = new Set<number>();
+  if (reaper === 1) {
+    for (const pid of children.get(1) ?? []) if (!mine.has(pid)) out.add(pid);
+    return out;
+  }
+  const stack = [...(children.get(reaper) ?? [])];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    if (!mine.has(pid)) out.add(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+/** Processes whose cgroup (in any hierarchy) is named `id`. */
+export function processesInCgroupNamed(id: string): number[] {
+  const out: number[] = [];
+  if (id === '' || id.includes('\n')) return out;
+  for (const n of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const cg = fs.readFileSync(`/proc/${n}/cgroup`, 'utf8');
+      if (cg.split('\n').some((l) => l.endsWith(`/${id}`))) out.push(Number(n));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+// ---- mounts -------------------------------------------------------------------------------------
+
+/** mountinfo lines (by mount id) whose mount point or root mentions `needle`. */
+export function mountsMentioning(needles: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const l of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    if (!l) continue;
+    const f = l.split(' ');
+    const text = `${f[3]} ${f[4]}`.replace(/\\040/g, ' ');
+    if (needles.some((n) => n !== '' && text.includes(n))) out.set(f[0]!, l);
+  }
+  return out;
+}
+
+// ---- nothing left behind ------------------------------------------------------------------------
+
+export interface World {
+  rootEntries: Set<string>;
+  strays: Set<number>;
+  mounts: Map<string, string>;
+}
+
+function rootEntries(root: string): Set<string> {
+  try {
+    return new Set(fs.readdirSync(root));
+  } catch {
+    return new Set();
+  }
+}
+
+/** What exists now (take it before a case; compare with leftovers() after). */
+export function snapshot(root: string, needles: string[]): World {
+  return { rootEntries: rootEntries(root), strays: strayProcesses(), mounts: mountsMentioning(needles) };
+}
+
+/**
+ * Everything a case left behind compared with `before`: new entries under the root, cgroup
+ * directories named after `ids`, processes in such cgroups, new stray processes (leaked inits) and
+ * new mounts mentioning `needles`. Leaked processes are killed (they are ours: they appeared under
+ * our subreaper, or sit in a cgroup named after our unique ids) and leaked cgroups removed, so a
+ * failing case does not also leave the machine dirty; the returned list says what was found.
+ */
+export function leftovers(root: string, before: World, ids: string[], needles: string[]): string[] {
+  const found: string[] = [];
+  // A killed init may take a moment to be reaped.
+  pollUntil(() => [...strayProcesses()].every((p) => before.strays.has(p)), 300);
+  for (const e of rootEntries(root)) if (!before.rootEntries.has(e)) found.push(`state entry ${path.join(root, e)}`);
+  const kill: number[] = [];
+  for (const pid of strayProcesses()) {
+    if (before.strays.has(pid)) continue;
+    let cmd = '';
+    try { cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim(); } catch { /* gone */ }
+    found.push(`process ${pid} (${cmd})`);
+    kill.push(pid);
+  }
+  for (const id of ids) {
+    for (const pid of processesInCgroupNamed(id)) {
+      if (!kill.includes(pid)) { found.push(`process ${pid} in cgroup \`${id}\``); kill.push(pid); }
+    }
+  }
+  for (const pid of kill) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (kill.length) pollUntil(() => kill.every((p) => readProc(p) === undefined), 2000);
+  for (const id of ids) {
+    for (const d of cgroupDirsNamed(id)) {
+      found.push(`cgroup ${d}`);
+      rmCgroupTree(d);
+    }
+  }
+  for (const [mid, line] of mountsMentioning(needles)) if (!before.mounts.has(mid)) found.push(`mount ${line}`);
+  return found;
+}
+
+/**
+ * Cleanup for `after` hooks: `delete --force` every id, then kill whatever is still in cgroups
+ * named after the ids and remove those cgroups, then remove the temp dirs.
+ */
+export function cleanup(t: Tsrunc | undefined, ids: Iterable<string>, dirs: string[] = []): void {
+  const list = [...new Set(ids)];
+  // Only ids that are valid and still have a state entry (a bad id must never reach a delete).
+  if (t) {
+    for (const id of list) {
+      if (/^[A-Za-z0-9_+,.-]+$/.test(id) && id !== '.' && id !== '..' && fs.existsSync(path.join(t.root, id))) {
+        t.call(['delete', '--force', id]);
+      }
+    }
+  }
+  for (const id of list) {
+    const dirsOf = cgroupDirsNamed(id);
+    const pids = dirsOf.flatMap(cgroupPids);
+    for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    if (pids.length) pollUntil(() => pids.every((p) => readProc(p) === undefined), 2000);
+    for (const d of dirsOf) rmCgroupTree(d);
+  }
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+}
+
+/** Whether `pid` is a live process (not gone, not a zombie). */
+export function isAlive(pid: number): boolean {
+  return readProc(pid) !== undefined;
+}
