@@ -22,8 +22,9 @@
 //     instances (one TsruncError class, one state store module);
 //   - any other require (builtins, node_modules, .node addons, files not in the bundle) goes to a
 //     real require created for that module's path;
-//   - if any bundled file changed after this script ran (e.g. `tsc` again without gen-bin), the
-//     manifest check fails and the plain files are used. TSRUNC_NO_BUNDLE=1 forces the plain
+//   - if the text of any bundled file changed after this script was made (`tsc` again without
+//     gen-bin), the manifest check fails and the plain files are used (a rewrite with the same
+//     text, as every `tsc` run does, keeps the hot script). TSRUNC_NO_BUNDLE=1 forces the plain
 //     files (real file names in stack traces).
 'use strict';
 const fs = require('fs');
@@ -100,17 +101,22 @@ function hotModules() {
   return order;
 }
 
+/**
+ * The manifest line holds, per module: path, size, mtime, and where its text sits in the script
+ * (offset and length after the manifest line), so the loader can accept a file whose mtime
+ * changed but whose text did not (a colleague's `tsc` run rewrites every file).
+ */
 function buildHot(rels, id) {
-  const manifest = rels.map((rel) => {
-    const st = fs.statSync(path.join(dist, rel));
-    return [rel, st.size, st.mtimeMs];
-  });
-  let out = `// ${JSON.stringify({ id, files: manifest })}\n`;
-  out += '(function (__nodeRequire, __dist) {\nconst __defs = {\n';
+  const manifest = [];
+  let out = '(function (__nodeRequire, __dist) {\nconst __defs = {\n';
   for (const rel of rels) {
+    const abs = path.join(dist, rel);
+    const st = fs.statSync(abs);
+    const text = fs.readFileSync(abs, 'utf8');
     // The module text is wrapped exactly like Node's CommonJS wrapper.
     out += `${JSON.stringify(rel)}: function (exports, require, module, __filename, __dirname) {\n`;
-    out += fs.readFileSync(path.join(dist, rel), 'utf8');
+    manifest.push([rel, st.size, st.mtimeMs, out.length, text.length]);
+    out += text;
     out += '\n},\n';
   }
   out += `};
@@ -149,7 +155,7 @@ function __load(rel) {
 }
 return __load('src/cli/main.js');
 })`;
-  return out;
+  return `// ${JSON.stringify({ id, files: manifest })}\n${out}`;
 }
 
 const rels = hotModules();
@@ -202,12 +208,18 @@ function hot() {
   const file = path.join(dist, ${JSON.stringify(HOT)});
   let src;
   try { src = fs.readFileSync(file, 'utf8'); } catch { return undefined; }
+  const base = src.indexOf('\\n') + 1;
   let manifest;
-  try { manifest = JSON.parse(src.slice(3, src.indexOf('\\n'))); } catch { return undefined; }
-  for (const [rel, size, mtime] of manifest.files) {
+  try { manifest = JSON.parse(src.slice(3, base - 1)); } catch { return undefined; }
+  // Fresh if every file is unchanged: same size and mtime, or same text (rewritten by tsc).
+  for (const [rel, size, mtime, off, len] of manifest.files) {
+    const f = path.join(dist, rel);
     let st;
-    try { st = fs.statSync(path.join(dist, rel)); } catch { return undefined; }
-    if (st.size !== size || st.mtimeMs !== mtime) return undefined;
+    try { st = fs.statSync(f); } catch { return undefined; }
+    if (st.size !== size) return undefined;
+    if (st.mtimeMs !== mtime) {
+      try { if (fs.readFileSync(f, 'utf8') !== src.substr(base + off, len)) return undefined; } catch { return undefined; }
+    }
   }
   // The cache is only used if it was made from this very build of the script (V8 itself checks
   // little more than the source length).

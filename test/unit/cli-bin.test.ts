@@ -119,7 +119,9 @@ for (const via of ['plain', 'bin'] as const) {
 }
 
 // bin/tsrunc's loader, on a private copy of the build (package.json, scripts/, dist/src).
-test('hot script: used when fresh, bypassed when stale or TSRUNC_NO_BUNDLE is set; code cache kept or renewed', () => {
+// "The hot script ran" is observed two ways: a marker placed only in the hot script shows up, and
+// a missing code cache gets written on exit (only the hot path does that).
+test('hot script: used when fresh (also after a same-text rewrite), bypassed when stale or TSRUNC_NO_BUNDLE is set; code cache', () => {
   const copy = path.join(tmp, 'repo');
   fs.mkdirSync(path.join(copy, 'scripts'), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
@@ -129,44 +131,62 @@ test('hot script: used when fresh, bypassed when stale or TSRUNC_NO_BUNDLE is se
   const bin = path.join(copy, 'bin', 'tsrunc');
   const hot = path.join(copy, 'dist', 'tsrunc-hot.js');
   const cache = path.join(copy, 'dist', 'tsrunc-hot.cache');
+  const table = path.join(copy, 'dist', 'src', 'cli', 'table.js');
   const version = (env: NodeJS.ProcessEnv = {}) => {
     const r = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { ...process.env, ...env } });
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.split(' ')[0];
   };
-  assert.equal(version(), 'tsrunc');
+  /** Runs `state x` without a code cache; true if the run wrote one (i.e. the hot script ran). */
+  const hotRan = (env: NodeJS.ProcessEnv = {}) => {
+    fs.rmSync(cache, { force: true });
+    assert.equal(spawnSync(bin, ['state', 'x'], { encoding: 'utf8', env: { ...process.env, ...env } }).status, 1);
+    return fs.existsSync(cache);
+  };
 
   // The cache made at build time is accepted (not rewritten).
-  const before = fs.readFileSync(cache);
+  assert.equal(version(), 'tsrunc');
+  const built = fs.readFileSync(cache);
   assert.equal(spawnSync(bin, ['state', 'x'], { encoding: 'utf8' }).status, 1);
-  assert.ok(fs.readFileSync(cache).equals(before), 'the build-time code cache was rejected');
+  assert.ok(fs.readFileSync(cache).equals(built), 'the build-time code cache was rejected');
 
-  // Fresh: the hot script is what runs (its copy of table.js is marked; without a cache, as V8
-  // would accept the old one for a source of the same length), and a cache is written on exit.
-  const marked = fs.readFileSync(hot, 'utf8').replace("exports.PROG = 'tsrunc';", "exports.PROG = 'tsHOTc';");
-  assert.ok(marked.includes("'tsHOTc'"), 'marker not placed');
+  // The hot script's own text is what runs (without a cache: V8 would accept the old one for a
+  // source of the same length).
+  const original = fs.readFileSync(hot, 'utf8');
+  const marked = original.replace("exports.PROG = 'tsrunc';", "exports.PROG = 'tsHOTc';");
+  assert.notEqual(marked, original, 'marker not placed');
   fs.writeFileSync(hot, marked);
   fs.rmSync(cache);
   assert.equal(version(), 'tsHOTc');
   const renewed = fs.readFileSync(cache);
-  assert.ok(renewed.length > 100 && !renewed.equals(before), 'no cache written after a run without one');
+  assert.ok(renewed.length > 100, 'no cache written after a run without one');
   assert.equal(version(), 'tsHOTc');
   assert.ok(fs.readFileSync(cache).equals(renewed), 'the renewed cache was not accepted');
   assert.equal(version({ TSRUNC_NO_BUNDLE: '1' }), 'tsrunc');
+  assert.equal(hotRan({ TSRUNC_NO_BUNDLE: '1' }), false);
+  fs.writeFileSync(hot, original);
 
-  // A cache from another build (other id) is ignored, and replaced.
-  const foreign = Buffer.concat([Buffer.from('tsrunc-hot 000000000000000000000000\n'), renewed.subarray(renewed.indexOf(10) + 1)]);
+  // A cache from another build (other id) is ignored and replaced.
+  assert.equal(hotRan(), true);
+  const good = fs.readFileSync(cache);
+  const foreign = Buffer.concat([Buffer.from('tsrunc-hot 000000000000000000000000\n'), good.subarray(good.indexOf(10) + 1)]);
   fs.writeFileSync(cache, foreign);
-  assert.equal(version(), 'tsHOTc');
+  assert.equal(version(), 'tsrunc');
   assert.ok(!fs.readFileSync(cache).equals(foreign), 'a foreign cache must be replaced');
 
-  // Stale: a bundled file changed after gen-bin, so the plain files are used.
-  const table = path.join(copy, 'dist', 'src', 'cli', 'table.js');
+  // Rewritten with the same text (what every tsc run does): still fresh.
+  const later = new Date(Date.now() + 5000);
+  fs.utimesSync(table, later, later);
+  assert.equal(hotRan(), true);
+
+  // Different text of the same size: stale, the plain files run.
   fs.writeFileSync(table, fs.readFileSync(table, 'utf8').replace("exports.PROG = 'tsrunc';", "exports.PROG = 'tsNEWc';"));
   assert.equal(version(), 'tsNEWc');
+  assert.equal(hotRan(), false);
 
-  // Regenerated: fresh again.
+  // Regenerated: fresh again, with the new text.
   execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
   assert.equal(version(), 'tsNEWc');
   assert.ok(fs.readFileSync(hot, 'utf8').includes("'tsNEWc'"));
+  assert.equal(hotRan(), true);
 });
