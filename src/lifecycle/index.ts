@@ -2,8 +2,8 @@
 // Heavy modules (validator, plan compiler, addon) are required lazily inside the functions that
 // need them, so `state`, `list`, `kill`, `delete` and `start` stay lean (no validator outside
 // create/run/explain).
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');  // `import x = require` compiles to a plain require (no __importStar copy)
+import path = require('path');
 import { TsruncError, isErrnoLike } from '../errors';
 import { StateStore, writePidFile, type StateRecord } from '../state/store';
 import { validateId } from '../state/id';
@@ -116,7 +116,12 @@ function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPivot: boo
   phase('validate config.json');
   const rootfs = resolveRootfs(spec, bundle);
   if (g.systemdCgroup) {
-    throw new TsruncError('E_UNSUPPORTED', 'systemd not running on this host, cannot use systemd cgroups manager');
+    // runc's text where there is no systemd (the CLI checks that first); on a systemd host the
+    // systemd cgroup driver is simply not implemented yet.
+    const hasSystemd = fs.existsSync('/run/systemd/system');
+    throw new TsruncError('E_UNSUPPORTED', hasSystemd
+      ? '--systemd-cgroup: the systemd cgroup manager is not supported by this version of tsrunc'
+      : 'systemd not running on this host, cannot use systemd cgroups manager');
   }
   const host = cg.readCgroupHost();
   const record = cg.resolveCgroupPaths(host, cg.readOwnCgroups(), spec.linux?.cgroupsPath, o.id);
@@ -325,12 +330,23 @@ export function list(g: GlobalOptions): OciState[] {
     }
     let owner = 'root';
     try {
-      const uid = fs.statSync(store.dir(id)).uid;
-      owner = uid === 0 ? 'root' : String(uid);
+      owner = userName(fs.statSync(store.dir(id)).uid);
     } catch { /* gone meanwhile */ }
     out.push({ ...ociState(rec, statusOf(store, rec)), owner });
   }
   return out;
+}
+
+/** runc's `list` owner: the user name of the state dir's uid, or `#<uid>` when it has none. */
+function userName(uid: number): string {
+  if (uid === 0) return 'root';
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 3 && Number(f[2]) === uid && f[2] !== '') return f[0]!;
+    }
+  } catch { /* no passwd */ }
+  return `#${uid}`;
 }
 
 // ---- kill / delete -----------------------------------------------------------------------------

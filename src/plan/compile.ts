@@ -14,7 +14,7 @@
 //   9. cwd, rlimits, executable lookup (so a missing binary fails at create, as in runc)
 //  10. bounding set, user (groups, gid, uid), remaining capability sets, no_new_privs
 //  11. READY + wait on exec.fifo, then exec
-import * as path from 'path';
+import path = require('path');
 import { TsruncError } from '../errors';
 import type { Mount, Spec } from '../spec/types';
 import { CLONE, MS, type NamespacePlan, type Op, type Plan } from './ops';

@@ -1,8 +1,8 @@
 // The state directory (design §4): <root>/<id>/ holds state.json (atomic tmp+rename writes) and,
 // between create and start, exec.fifo. An exclusive mkdir of <root>/<id> is what makes ids unique:
 // of two concurrent creates of one id, exactly one mkdir succeeds.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { TsruncError, isErrnoLike } from '../errors';
 
 /** What state.json holds: the OCI state fields plus what later commands need. */

@@ -1,9 +1,9 @@
 // Typed loader for the native addon (build/Release/tsrunc_native.node) and the paths of the
 // helper executables built next to it. The addon throws errors shaped {errno, syscall, path};
 // `code` (the errno name) is added here so the rest of the code never sees a bare number.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import fs = require('fs');
+import os = require('os');
+import path = require('path');
 import { TsruncError } from '../errors';
 
 export interface SpawnResult { pid: number; pidfd: number; sock: number }

@@ -1,6 +1,6 @@
 // /proc readers, with an injectable root so tests can use a temp dir.
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 
 /**
  * Start time (field 22) of `pid` from <procRoot>/<pid>/stat, or null if the process is gone or a
