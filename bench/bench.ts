@@ -53,7 +53,7 @@ const USAGE = `usage: node dist/bench/bench.js [options]
                    /run/runc normally is; else the temp dir, where tsrunc's state fsync costs more)
   --no-reaper      do not re-run under build/Release/tsrunc-reaper (a child subreaper)
   --scrub-node-env run every measured process without ${NODE_ENV_VARS.join(', ')}
-                   (NODE_EXTRA_CA_CERTS alone costs each node start-up 30-50 ms of CPU here)
+                   (NODE_EXTRA_CA_CERTS alone costs each node start-up ~50 ms here)
 `;
 
 class UsageError extends Error {}
