@@ -339,7 +339,13 @@ export function leftovers(root: string, before: World, ids: string[], needles: s
     if (before.strays.has(pid)) continue;
     let cmd = '';
     try { cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim(); } catch { /* gone */ }
-    found.push(`process ${pid} (${cmd})`);
+    let cg = '';
+    try {
+      const lines = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+      const id = ids.find((x) => x !== '' && lines.some((l) => l.endsWith(`/${x}`)));
+      if (id !== undefined) cg = ` in cgroup \`${id}\``;
+    } catch { /* gone */ }
+    found.push(`process ${pid} (${cmd})${cg}`);
     kill.push(pid);
   }
   for (const id of ids) {
