@@ -29,6 +29,8 @@ const ID = {
   fds: `${P}-fds`,
   explain: `${P}-explain`,
   spec: `${P}-spec`,
+  nopidKill: `${P}-nopid-kill`,
+  nopidDelete: `${P}-nopid-delete`,
 };
 /** Parent of the relative cgroupsPath test's leaf (left by delete, like runc; removed in after). */
 const CG_REL_PARENT = `${P}-cg`;
@@ -335,6 +337,50 @@ describe('run', () => {
     const m = missing.call(['list', '--format', 'json']);
     ok(m, 'list with a missing root');
     assert.equal(m.stdout, 'null\n');
+  });
+});
+
+// ---- processes that outlive the init (no pid namespace of its own) ----------------------------
+
+describe('a container without its own pid namespace, whose init exits before its child', () => {
+  let b: Bundle;
+
+  before(() => {
+    b = makeBundle(path.join(tmp, 'b-nopidns'), (c) => {
+      c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'pid');
+    }, { args: ['sh', '-c', 'sleep 1000 & exit 0'] });
+  });
+
+  /** run -d, then wait for the init to exit; returns the pids left in the container's cgroup. */
+  function runAndOrphan(id: string): number[] {
+    const pidFile = path.join(tmp, `${id}.pid`);
+    ok(t.call(['run', '-d', '--pid-file', pidFile, '--bundle', b.dir, id]), 'run -d');
+    const init = Number(fs.readFileSync(pidFile, 'utf8'));
+    pollUntil(() => !isAlive(init), 2000);
+    const procs = path.join(ownCgroupDir('pids'), id, 'cgroup.procs');
+    const left = fs.readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number);
+    assert.equal(left.length, 1, `want the one \`sleep\` left in ${procs}, got ${JSON.stringify(left)}`);
+    assert.equal(t.status(id), 'stopped');
+    return left;
+  }
+
+  it('kill --all KILL of the stopped container kills what is left in its cgroup (what containerd does before delete)', () => {
+    const id = ID.nopidKill;
+    const left = runAndOrphan(id);
+    ok(t.call(['kill', '--all', id, 'KILL']), 'kill --all');
+    assert.ok(pollUntil(() => left.every((p) => !isAlive(p)), 2000), `still alive: ${left.filter(isAlive)}`);
+    ok(t.call(['delete', id]), 'delete');
+    assert.deepEqual(cgroupDirsNamed(id), []);
+  });
+
+  it('delete of the stopped container kills what is left and removes it all, as runc (rc 0)', () => {
+    const id = ID.nopidDelete;
+    const left = runAndOrphan(id);
+    const r = t.call(['delete', id]);
+    assert.equal(r.status, 0, show(r));
+    assert.deepEqual(left.filter(isAlive), [], 'processes of the container survived delete');
+    assert.ok(!fs.existsSync(path.join(root, id)), 'state dir left');
+    assert.deepEqual(cgroupDirsNamed(id), []);
   });
 });
 

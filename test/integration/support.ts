@@ -366,12 +366,18 @@ export function leftovers(root: string, before: World, ids: string[], needles: s
 }
 
 /**
- * Cleanup for `after` hooks: `delete --force` every id, then kill whatever is still in cgroups
- * named after the ids and remove those cgroups, then remove the temp dirs.
+ * Cleanup for `after` hooks: kill whatever is in cgroups named after the ids, `delete --force`
+ * the ids that still have state, remove the cgroups left, then remove the temp dirs.
  */
 export function cleanup(t: Tsrunc | undefined, ids: Iterable<string>, dirs: string[] = []): void {
   const list = [...new Set(ids)];
-  // Only ids that are valid and still have a state entry (a bad id must never reach a delete).
+  // 1. Kill what is in the ids' cgroups first (ours: the ids are unique), so that a runtime that
+  //    cannot delete a container with processes left does not make the cleanup itself slow.
+  const pids = list.flatMap((id) => cgroupDirsNamed(id).flatMap(cgroupPids));
+  for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (pids.length) pollUntil(() => pids.every((p) => readProc(p) === undefined), 2000);
+  // 2. delete --force, only for valid ids that still have a state entry (a bad id must never
+  //    reach a delete).
   if (t) {
     for (const id of list) {
       if (/^[A-Za-z0-9_+,.-]+$/.test(id) && id !== '.' && id !== '..' && fs.existsSync(path.join(t.root, id))) {
@@ -379,13 +385,8 @@ export function cleanup(t: Tsrunc | undefined, ids: Iterable<string>, dirs: stri
       }
     }
   }
-  for (const id of list) {
-    const dirsOf = cgroupDirsNamed(id);
-    const pids = dirsOf.flatMap(cgroupPids);
-    for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-    if (pids.length) pollUntil(() => pids.every((p) => readProc(p) === undefined), 2000);
-    for (const d of dirsOf) rmCgroupTree(d);
-  }
+  // 3. Whatever cgroups are left.
+  for (const id of list) for (const d of cgroupDirsNamed(id)) rmCgroupTree(d);
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 }
 
