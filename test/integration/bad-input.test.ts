@@ -92,6 +92,8 @@ interface Case {
   opts?: TsruncCall;
   /** Extra checks after the batch. */
   also?: () => void;
+  /** Exit status (default 1). */
+  rc?: number;
 }
 
 const LONG = 'a'.repeat(1025);
@@ -118,6 +120,8 @@ const CASES: Case[] = [
   createCase('no process', `${P}-noproc`, () => dirs.noproc!, /^\w+ create failed: .*process property must not be empty$/),
   createCase('missing rootfs', `${P}-norootfs`, () => dirs.norootfs!,
     (msg) => assert.match(msg, new RegExp(`^\\w+ create failed: .*${esc(`invalid rootfs: stat ${dirs.norootfs}/rootfs: no such file or directory`)}$`))),
+  createCase('rootfs is a symlink: refused, runc\'s text', `${P}-symroot`, () => dirs.symroot!,
+    /^\w+ create failed: (.*: )?invalid rootfs: not an absolute path, or a symlink$/),
   createCase('binary missing in the rootfs (absolute): error at create, runc\'s text', `${P}-nobin`, () => dirs.nobin!,
     createFailed('unable to start container process: exec: "/nonexistent": stat /nonexistent: no such file or directory')),
   createCase('binary missing in the rootfs (looked up in $PATH): error at create, runc\'s text', `${P}-nobinpath`, () => dirs.nobinpath!,
@@ -152,6 +156,19 @@ const CASES: Case[] = [
     createCase('--systemd-cgroup without systemd: runc\'s text', `${P}-systemd`, () => dirs.good!,
       createFailed('systemd not running on this host, cannot use systemd cgroups manager'), ['--systemd-cgroup']),
   ]),
+  {
+    name: '--log-format xml: `invalid log-format: xml`',
+    ids: [`${P}-logfmt`],
+    args: () => ['--log-format', 'xml', 'create', '--bundle', dirs.good!, `${P}-logfmt`],
+    want: 'invalid log-format: xml',
+  },
+  {
+    name: 'unknown command: `No help topic for \'frobnicate\'`, rc 3',
+    ids: [],
+    args: () => ['frobnicate', `${P}-cmd`],
+    want: 'No help topic for \'frobnicate\'',
+    rc: 3,
+  },
   // ids
   createCase('id `a/b`', `${P}-a/${P}-b`, () => dirs.good!, createFailed('invalid container ID format')),
   createCase('id `..`', '..', () => dirs.good!, createFailed('invalid container ID format')),
@@ -194,6 +211,8 @@ describe('config, bundle and id errors', () => {
     dirs.nobinpath = bundle('b-nobinpath', {}, { args: ['nonexistent'] });
     dirs.tty = bundle('b-tty', { process: { terminal: true } });
     dirs.mem = bundle('b-mem', { linux: { resources: { memory: { limit: 104857600 } } } });
+    dirs.symroot = bundle('b-symroot', { root: { path: 'rootfs' } });
+    fs.symlinkSync(rootfs, path.join(dirs.symroot, 'rootfs'));
     dirs.mount = bundle('b-mount', {
       mounts: [...defaultConfig().mounts!, { destination: '/mnt', type: 'bind', source: '/nonexistent-src', options: ['bind'] }],
     });
@@ -210,7 +229,7 @@ describe('config, bundle and id errors', () => {
 
   for (const c of CASES) {
     it(c.name, () => {
-      assertFails(results.get(c.name)!, c.want);
+      assertFails(results.get(c.name)!, c.want, c.rc);
       assert.deepEqual(mentioning(found, c.ids), [], 'left behind');
       c.also?.();
     });
