@@ -30,6 +30,7 @@ const ID = {
   explain: `${P}-explain`,
   spec: `${P}-spec`,
   nopidKill: `${P}-nopid-kill`,
+  termCreated: `${P}-term-created`,
   nopidDelete: `${P}-nopid-delete`,
 };
 /** Parent of the relative cgroupsPath test's leaf (left by delete, like runc; removed in after). */
@@ -41,6 +42,9 @@ let root = '';
 let t: Tsrunc;
 const bundles: Record<string, Bundle> = {};
 
+/** Go's encoder sorts map keys and escapes < > & (go-runc and people compare the bytes). */
+const ANNOTATIONS = { 'org.example.key': 'v1', 'io.b': '2', 'x.html': 'a<b>&c' };
+
 /** The busybox `sleep` as pid 1: no handler for TERM. */
 const SLEEP = ['sleep', '1000'];
 
@@ -48,7 +52,7 @@ before(() => {
   tmp = tmpDir('tsrunc-it-lc');
   root = path.join(tmp, 'root');
   t = new Tsrunc(root, tmp);
-  bundles.sleep = makeBundle(path.join(tmp, 'b-sleep'), { annotations: { 'org.example.key': 'v1', 'io.b': '2' } }, { args: SLEEP });
+  bundles.sleep = makeBundle(path.join(tmp, 'b-sleep'), { annotations: ANNOTATIONS }, { args: SLEEP });
   bundles.plain = makeBundle(path.join(tmp, 'b-plain'), undefined, { args: SLEEP });
 });
 
@@ -124,7 +128,8 @@ describe('lifecycle: create, state, start, kill, delete', () => {
     ok(r, 'state');
     assert.equal(r.stderr, '', 'nothing on stderr (go-runc parses stdout+stderr combined)');
     const s = JSON.parse(r.stdout) as Record<string, unknown>;
-    assert.equal(r.stdout, JSON.stringify(s, null, 2), '2-space indent, no trailing newline');
+    const goEscaped = JSON.stringify(s, null, 2).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+    assert.equal(r.stdout, goEscaped, '2-space indent, no trailing newline, Go\'s escaping of < > &');
     assert.deepEqual(Object.keys(s), ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'annotations', 'owner']);
     assert.equal(typeof s.ociVersion, 'string');
     assert.equal(s.id, id);
@@ -135,7 +140,8 @@ describe('lifecycle: create, state, start, kill, delete', () => {
     assert.equal(s.rootfs, bundles.sleep!.rootfs);
     assert.match(String(s.created), RFC3339);
     assert.ok(Math.abs(parseTime(String(s.created)) - Date.now()) < 120_000, `created ${String(s.created)} is not now`);
-    assert.deepEqual(s.annotations, { 'org.example.key': 'v1', 'io.b': '2' });
+    assert.deepEqual(s.annotations, ANNOTATIONS);
+    assert.deepEqual(Object.keys(s.annotations as object), Object.keys(ANNOTATIONS).sort(), 'annotations in sorted key order');
     assert.equal(typeof s.owner, 'string');
   });
 
@@ -213,6 +219,20 @@ describe('lifecycle: create, state, start, kill, delete', () => {
 });
 
 describe('created containers', () => {
+  it('kill (TERM) of a created container stops it, as runc; kill again: `container not running`', () => {
+    const id = ID.termCreated;
+    const pidFile = path.join(tmp, 'term-created.pid');
+    ok(t.call(['create', '--pid-file', pidFile, '--bundle', bundles.plain!.dir, id]), 'create');
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    ok(t.call(['kill', id]), 'kill');
+    assert.ok(pollUntil(() => !isAlive(pid), 2000), 'the waiting init survived TERM');
+    const again = t.call(['kill', id]);
+    assert.equal(again.status, 1, show(again));
+    assert.equal(errMsg(again), 'container not running');
+    ok(t.call(['delete', id]), 'delete');
+    assert.deepEqual(cgroupDirsNamed(id), []);
+  });
+
   it('--pid-file relative to the cwd; state has no annotations when the config has none; delete of a created container', () => {
     const id = ID.relpid;
     const r = t.call(['create', '--bundle', bundles.plain!.dir, '--pid-file', 'rel.pid', id], { cwd: tmp });
