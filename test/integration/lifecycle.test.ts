@@ -121,6 +121,11 @@ describe('lifecycle: create, state, start, kill, delete', () => {
     assert.match(text, /^[1-9]\d*$/, `pid file content ${JSON.stringify(text)}: decimal, no newline`);
     pid = Number(text);
     assert.ok(isAlive(pid), `init ${pid} is not alive after create`);
+    // runc's layout (contract §4): <root>/<id> 0711, exec.fifo a FIFO 0622 until start.
+    assert.equal(fs.statSync(path.join(root, id)).mode & 0o7777, 0o711);
+    const fifo = fs.statSync(path.join(root, id, 'exec.fifo'));
+    assert.ok(fifo.isFIFO(), 'exec.fifo is not a FIFO');
+    assert.equal(fifo.mode & 0o7777, 0o622);
   });
 
   it('state of a created container: runc\'s fields, 2-space JSON, no trailing newline, nothing on stderr', () => {
@@ -173,6 +178,7 @@ describe('lifecycle: create, state, start, kill, delete', () => {
     const s = t.state(id);
     assert.equal(s.status, 'running');
     assert.equal(s.pid, pid);
+    assert.ok(!fs.existsSync(path.join(root, id, 'exec.fifo')), 'exec.fifo left after start');
   });
 
   it('kill with the default signal (TERM): pid 1 of a pid namespace without a handler ignores it, as with runc', () => {
@@ -233,15 +239,17 @@ describe('created containers', () => {
     assert.deepEqual(cgroupDirsNamed(id), []);
   });
 
-  it('--pid-file relative to the cwd; state has no annotations when the config has none; delete of a created container', () => {
+  it('--pid-file and --bundle relative to the cwd (state.bundle absolute); no annotations when the config has none; delete of a created container', () => {
     const id = ID.relpid;
-    const r = t.call(['create', '--bundle', bundles.plain!.dir, '--pid-file', 'rel.pid', id], { cwd: tmp });
+    const r = t.call(['create', '--bundle', path.basename(bundles.plain!.dir), '--pid-file', 'rel.pid', id], { cwd: tmp });
     ok(r, 'create');
     const text = pidFileContent(path.join(tmp, 'rel.pid'));
     assert.match(text, /^[1-9]\d*$/);
     const s = t.state(id);
     assert.equal(s.pid, Number(text));
     assert.equal(s.status, 'created');
+    assert.equal(s.bundle, bundles.plain!.dir);
+    assert.equal(s.rootfs, bundles.plain!.rootfs);
     assert.ok(!('annotations' in s), `annotations present: ${JSON.stringify(s)}`);
     const d = t.call(['delete', id]);
     ok(d, 'delete of a created container');
