@@ -31,6 +31,7 @@ const ID = {
   spec: `${P}-spec`,
   nopidKill: `${P}-nopid-kill`,
   termCreated: `${P}-term-created`,
+  fgterm: `${P}-fgterm`,
   nopidDelete: `${P}-nopid-delete`,
 };
 /** Parent of the relative cgroupsPath test's leaf (left by delete, like runc; removed in after). */
@@ -263,12 +264,20 @@ describe('created containers', () => {
 
 describe('run', () => {
   let detPid = 0;
-  it('foreground: returns the exit code (7); the container\'s stdout and stderr reach the caller; state removed', () => {
+  it('foreground: returns the exit code (7); the caller\'s stdin reaches the container, its stdout and stderr the caller; state removed', () => {
     const id = ID.fg;
-    const b = makeBundle(path.join(tmp, 'b-exit7'), undefined, { args: ['sh', '-c', 'echo to-stdout; echo to-stderr >&2; exit 7'] });
-    const r = t.call(['run', '--bundle', b.dir, id]);
+    const b = makeBundle(path.join(tmp, 'b-exit7'), undefined, { args: ['sh', '-c', 'read l; echo "to-stdout $l"; echo to-stderr >&2; exit 7'] });
+    const input = path.join(tmp, 'fg.in');
+    fs.writeFileSync(input, 'from-stdin\n');
+    const stdin = fs.openSync(input, 'r');
+    let r;
+    try {
+      r = t.call(['run', '--bundle', b.dir, id], { stdin });
+    } finally {
+      fs.closeSync(stdin);
+    }
     assert.equal(r.status, 7, show(r));
-    assert.equal(r.stdout, 'to-stdout\n');
+    assert.equal(r.stdout, 'to-stdout from-stdin\n');
     assert.equal(r.stderr, 'to-stderr\n');
     assert.ok(!fs.existsSync(path.join(root, id)), 'run without --keep must remove the container');
     assert.deepEqual(cgroupDirsNamed(id), []);
@@ -292,6 +301,35 @@ describe('run', () => {
       ok(t.call(['kill', id, 'KILL']), 'kill KILL');
       const res = await exited;
       assert.deepEqual(res, { code: 137, signal: null }, `stderr: ${fs.readFileSync(path.join(tmp, 'fgkill.err'), 'utf8')}`);
+    } finally {
+      clearTimeout(guard);
+    }
+    assert.ok(!fs.existsSync(path.join(root, id)), 'run without --keep must remove the container');
+    assert.deepEqual(cgroupDirsNamed(id), []);
+  });
+
+  it('foreground: SIGTERM to the runtime is forwarded to the container (its handler\'s exit code comes back)', { timeout: 30000 }, async () => {
+    const id = ID.fgterm;
+    const b = makeBundle(path.join(tmp, 'b-trap'), undefined, {
+      args: ['sh', '-c', 'trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.05; done'],
+    });
+    const outFile = path.join(tmp, 'fgterm.out');
+    const out = fs.openSync(outFile, 'w');
+    const err = fs.openSync(path.join(tmp, 'fgterm.err'), 'w');
+    const child = spawn(TSRUNC, ['--root', root, 'run', '--bundle', b.dir, id], { stdio: ['ignore', out, err] });
+    fs.closeSync(out);
+    fs.closeSync(err);
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 20000);
+    try {
+      // the trap is set once the script has printed `ready`
+      assert.ok(pollUntil(() => fs.readFileSync(outFile, 'utf8').includes('ready'), 10000), 'container did not start');
+      child.kill('SIGTERM');
+      const res = await exited;
+      assert.deepEqual(res, { code: 42, signal: null }, `stderr: ${fs.readFileSync(path.join(tmp, 'fgterm.err'), 'utf8')}`);
+      assert.equal(fs.readFileSync(outFile, 'utf8'), 'ready\ngot-term\n');
     } finally {
       clearTimeout(guard);
     }

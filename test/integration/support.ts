@@ -27,6 +27,8 @@ export interface TsruncCall {
   fds?: number[];
   /** Global flags to put before the command (after --root). */
   globals?: string[];
+  /** fd for the runtime's stdin (default: /dev/null). */
+  stdin?: number;
 }
 
 /**
@@ -49,7 +51,7 @@ export class Tsrunc {
     const err = fs.openSync(`${base}.err`, 'w+');
     let r: CallResult;
     try {
-      r = this.rt.call([...(o.globals ?? []), ...args], { stdio: ['ignore', out, err, ...(o.fds ?? [])], cwd: o.cwd });
+      r = this.rt.call([...(o.globals ?? []), ...args], { stdio: [o.stdin ?? 'ignore', out, err, ...(o.fds ?? [])], cwd: o.cwd });
       r.stdout = fs.readFileSync(`${base}.out`, 'utf8');
       r.stderr = fs.readFileSync(`${base}.err`, 'utf8');
     } finally {
@@ -87,7 +89,7 @@ export class Tsrunc {
         fs.rmSync(`${base}.err`, { force: true });
         resolve(r);
       };
-      const child = spawn(TSRUNC, argv, { stdio: ['ignore', out, err, ...(o.fds ?? [])], cwd: o.cwd });
+      const child = spawn(TSRUNC, argv, { stdio: [o.stdin ?? 'ignore', out, err, ...(o.fds ?? [])], cwd: o.cwd });
       fs.closeSync(out);
       fs.closeSync(err);
       const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, this.rt.timeoutMs);
