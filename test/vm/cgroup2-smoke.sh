@@ -113,8 +113,9 @@ make('c1', ['sh', '-c', [
   'if mknod /dev/null2 c 1 3 && echo x > /dev/null2; then echo "null2: ok"; else echo "null2: failed"; fi',
   'echo "cgroup: $(cat /proc/self/cgroup)"',
 ].join('; ')]);
-// c2: no pid namespace, so the sleeps outlive a killed init: only kill --all reaches them.
-make('c2', ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'], (c) => {
+// c2: no pid namespace, so the sleeps outlive a killed init: only kill --all reaches them. The init
+// prints a line per SIGWINCH it gets (the sleeps ignore WINCH).
+make('c2', ['sh', '-c', 'trap "echo got WINCH" WINCH; sleep 1000 & sleep 1000 & while :; do wait; done'], (c) => {
   c.linux.namespaces = c.linux.namespaces.filter((n) => n.type !== 'pid');
 });
 // c3: a running container for delete --force.
@@ -192,7 +193,7 @@ check "delete: state dir of c1 is removed" no_dir "$ROOT/c1"
 
 # ---- c2: kill --all KILL reaches every process (no pid namespace: they outlive the init) -------
 C2="$PARENT/c2"
-echo "== c2: run -d 'sleep 1000 & sleep 1000 & wait' (no pid namespace), kill --all KILL"
+echo "== c2: run -d 'sleep 1000 & sleep 1000 & ...' (no pid namespace), kill --all WINCH, kill --all KILL"
 if ts run -d --bundle "$W/c2" --pid-file "$W/c2.pid" c2 >"$W/c2.out" 2>&1; then
   pass "run -d c2"; wait_for 30 nprocs "$C2" 3
 else
@@ -200,6 +201,15 @@ else
 fi
 ALL2=$(procs "$C2")
 check "c2: cgroup holds the init and both sleeps (found: $ALL2)" nprocs "$C2" 3
+# A signal other than KILL goes through freeze / signal each pid / thaw: each process gets it once
+# (runc: one kill(2) per pid).
+if ts kill --all c2 WINCH >"$W/c2.winch" 2>&1; then pass "kill --all c2 WINCH"; else fail "kill --all c2 WINCH"; show "$W/c2.winch"; fi
+winch() { [ "$(grep -c '^got WINCH$' "$W/c2.out")" -ge 1 ]; }
+wait_for 10 winch; sleep 1
+n=$(grep -c '^got WINCH$' "$W/c2.out")
+check "kill --all WINCH: the init got the signal exactly once (got it $n times)" test "$n" -eq 1
+check "kill --all WINCH: c2 still runs, thawed (cgroup.freeze: $(cat "$C2/cgroup.freeze" 2>&1))" \
+  test "$(cat "$C2/cgroup.freeze" 2>/dev/null)-$(procs "$C2")" = "0-$ALL2"
 if ts kill --all c2 KILL >"$W/c2.kill" 2>&1; then pass "kill --all c2 KILL"; else fail "kill --all c2 KILL"; show "$W/c2.kill"; fi
 all_gone() { local p; for p in $ALL2; do gone "$p" || return 1; done; }
 wait_for 10 all_gone
