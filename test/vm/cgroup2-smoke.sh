@@ -6,7 +6,7 @@
 #
 # Prints PASS/FAIL lines and a final `N passed, N failed` line; exits 1 if anything failed, 2 if it
 # is not on a pure cgroup v2 host (it refuses to run on the hybrid host: it would create cgroups
-# there). Node is slow under emulation (~3 s a start), so it uses few tsrunc invocations (~12).
+# there). Node is slow under emulation (~3 s a start), so it uses few tsrunc invocations (16).
 # Bundles and state live under /var/tmp (the VM's /tmp is a fresh tmpfs, and /var/tmp is the VM's
 # overlay: nothing reaches the host).
 set -u
