@@ -78,7 +78,8 @@ function assertFails(r: CallResult, want: Want, rc = 1): void {
 
 /** Leftovers of a case that mention one of `ids` (state entries, cgroups, processes in them). */
 function mentioning(found: string[], ids: string[]): string[] {
-  return found.filter((f) => ids.some((id) => id !== '' && (f.includes(`/${id}`) || f.includes(`\`${id}\``))));
+  const named = ids.filter((id) => id !== '' && id !== '.' && id !== '..');
+  return found.filter((f) => named.some((id) => new RegExp(`(/|\`)${esc(id)}(\`|/|\\s|$)`).test(f)));
 }
 
 // ---- config, bundle and id errors: all independent, run side by side --------------------------
