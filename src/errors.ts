@@ -51,8 +51,19 @@ export function isErrnoLike(e: unknown): e is ErrnoLike {
     typeof (e as ErrnoLike).syscall === 'string';
 }
 
-/** Full message with the cause chain, `a: b: c`, as runc/crun print wrapped errors. */
+/** The short reason of a cause for a message: the errno name (`EBUSY`) or the error's message. */
+export function causeText(e: unknown): string {
+  if (isErrnoLike(e)) return e.code;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The message to show. A TsruncError's message is complete by construction (operation, object,
+ * reason); its cause is kept for --debug, not repeated. Other errors get their cause chain,
+ * `a: b: c`, as runc/crun print wrapped errors.
+ */
 export function fullMessage(e: unknown): string {
+  if (e instanceof TsruncError) return e.message;
   const parts: string[] = [];
   let cur: unknown = e;
   for (let depth = 0; cur !== undefined && cur !== null && depth < 8; depth++) {

@@ -387,10 +387,8 @@ export function kill(g: GlobalOptions, o: KillOptions): void {
     const status = statusOf(store, rec);
     checkTransition(o.id, status, 'kill', { all: o.all });
     if (o.all) {
+      // Every process of the cgroup, the init included: exactly one delivery each.
       cgroupOf(rec).killAll(o.signal);
-      if (status !== 'stopped') {
-        try { signalInit(rec, o.signal); } catch { /* died with the others */ }
-      }
       return;
     }
     signalInit(rec, o.signal);
@@ -409,8 +407,12 @@ function waitGone(rec: StateRecord, ms: number): boolean {
 
 function destroy(g: GlobalOptions, store: StateStore, rec: StateRecord, status: Status): void {
   const cg = cgroupOf(rec);
-  if (status !== 'stopped') {
+  // Kill whatever is left in the cgroup even when the init is gone: without a private pid
+  // namespace its children outlive it (runc's destroy does the same).
+  if (status !== 'stopped' || cg.pids().length > 0) {
     try { cg.killAll(9); } catch (e) { g.log('warning', `kill container processes: ${(e as Error).message}`); }
+  }
+  if (status !== 'stopped') {
     try { signalInit(rec, 9); } catch { /* already gone */ }
     if (!waitGone(rec, 5000)) throw new TsruncError('E_STATUS', `container \`${rec.id}\` init did not exit after SIGKILL`);
   }

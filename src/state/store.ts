@@ -3,7 +3,7 @@
 // of two concurrent creates of one id, exactly one mkdir succeeds.
 import fs = require('fs');
 import path = require('path');
-import { TsruncError, isErrnoLike } from '../errors';
+import { TsruncError, causeText, isErrnoLike } from '../errors';
 
 /** What state.json holds: the OCI state fields plus what later commands need. */
 export interface StateRecord {
@@ -46,7 +46,7 @@ export class StateStore {
       if (isErrnoLike(e) && e.code === 'EEXIST') {
         throw new TsruncError('E_EXISTS', 'container with given ID already exists');
       }
-      throw new TsruncError('E_STATE', `create state directory \`${this.dir(id)}\``, { cause: e });
+      throw new TsruncError('E_STATE', `create state directory \`${this.dir(id)}\`: ${causeText(e)}`, { cause: e });
     }
   }
 
@@ -69,7 +69,7 @@ export class StateStore {
       fs.renameSync(tmp, path.join(dir, STATE_FILE));
     } catch (e) {
       fs.rmSync(tmp, { force: true });
-      throw new TsruncError('E_STATE', `write state file \`${path.join(dir, STATE_FILE)}\``, { cause: e });
+      throw new TsruncError('E_STATE', `write state file \`${path.join(dir, STATE_FILE)}\`: ${causeText(e)}`, { cause: e });
     }
   }
 
@@ -81,12 +81,12 @@ export class StateStore {
       if (isErrnoLike(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) {
         throw new TsruncError('E_NOT_EXIST', 'container does not exist');
       }
-      throw new TsruncError('E_STATE', `read state file \`${path.join(this.dir(id), STATE_FILE)}\``, { cause: e });
+      throw new TsruncError('E_STATE', `read state file \`${path.join(this.dir(id), STATE_FILE)}\`: ${causeText(e)}`, { cause: e });
     }
     try {
       return JSON.parse(text) as StateRecord;
     } catch (e) {
-      throw new TsruncError('E_STATE', `parse state file \`${path.join(this.dir(id), STATE_FILE)}\``, { cause: e });
+      throw new TsruncError('E_STATE', `parse state file \`${path.join(this.dir(id), STATE_FILE)}\`: ${causeText(e)}`, { cause: e });
     }
   }
 
@@ -101,7 +101,7 @@ export class StateStore {
       names = fs.readdirSync(this.root);
     } catch (e) {
       if (isErrnoLike(e) && e.code === 'ENOENT') return [];
-      throw new TsruncError('E_STATE', `read state root \`${this.root}\``, { cause: e });
+      throw new TsruncError('E_STATE', `read state root \`${this.root}\`: ${causeText(e)}`, { cause: e });
     }
     return names.filter((n) => fs.existsSync(path.join(this.root, n, STATE_FILE))).sort();
   }
@@ -116,6 +116,6 @@ export function writePidFile(file: string, pid: number): void {
     fs.renameSync(tmp, abs);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw new TsruncError('E_STATE', `write pid file \`${abs}\``, { cause: e });
+    throw new TsruncError('E_STATE', `write pid file \`${abs}\`: ${causeText(e)}`, { cause: e });
   }
 }
