@@ -210,10 +210,6 @@ function doCreate(g: GlobalOptions, o: CreateOptions): Created {
       if (r.type === 'eof') {
         throw new TsruncError('E_SETUP', 'container init exited during setup without reporting an error');
       }
-    } catch (e) {
-      try { n.pidfdSendSignal(child.pidfd, 9); } catch { /* already gone */ }
-      try { n.waitPidfdSync(child.pidfd); } catch { /* reaped */ }
-      throw e;
     } finally {
       fs.closeSync(child.sock);
     }
@@ -237,8 +233,13 @@ function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     phase('state');
     return { rec, pidfd, store, cgroup: p.cgroup };
   } catch (e) {
-    // Bad input or a failed setup leaves nothing behind: no process, cgroup or state dir.
-    if (pidfd >= 0) fs.closeSync(pidfd);
+    // Bad input or a failed setup leaves nothing behind: no process, cgroup or state dir. The
+    // init is our child until we exit: kill it and reap it before removing its cgroup.
+    if (pidfd >= 0) {
+      try { n.pidfdSendSignal(pidfd, 9); } catch { /* already gone */ }
+      try { n.waitPidfdSync(pidfd); } catch { /* reaped */ }
+      fs.closeSync(pidfd);
+    }
     if (cgroupMade) {
       try { p.cgroup.destroy(); } catch (ce) { g.log('warning', `remove cgroup: ${(ce as Error).message}`); }
     }

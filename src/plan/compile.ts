@@ -254,8 +254,14 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   if (rootProp !== undefined) add('ROOT_PROPAGATE', `make \`/\` ${flagNames(rootProp)} (rootfsPropagation)`, [rootProp]);
 
   // 7.
-  if (spec.hostname !== undefined && nsTypes.has('uts')) add('HOSTNAME', `set hostname to ${q(spec.hostname)}`, [], [spec.hostname]);
-  if (spec.domainname !== undefined && nsTypes.has('uts')) add('DOMAINNAME', `set domainname to ${q(spec.domainname)}`, [], [spec.domainname]);
+  // Setting them without a UTS namespace would change the host's names: refuse (runc's text).
+  for (const [field, value, op] of [['hostname', spec.hostname, 'HOSTNAME'], ['domainname', spec.domainname, 'DOMAINNAME']] as const) {
+    if (value === undefined || value === '') continue;
+    if (!nsTypes.has('uts')) {
+      throw new TsruncError('E_CONFIG_INVALID', `config.json: /${field}: unable to set ${field} without a private UTS namespace`);
+    }
+    add(op, `set ${field} to ${q(value)}`, [], [value]);
+  }
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
     add('SYSCTL', `set sysctl ${q(k)} to ${q(v)}`, [], [`/proc/sys/${k.replace(/\./g, '/')}`, v]);
   }

@@ -11,7 +11,7 @@
 
 // Named imports: `import * as` compiles to __importStar, which copies every export of the module
 // at load time (measurably slower for fs).
-import { statSync } from 'fs';
+import { realpathSync, statSync } from 'fs';
 import { resolve as resolvePath } from 'path';
 import { getSystemErrorMap } from 'util';
 import { TsruncError } from '../errors';
@@ -107,11 +107,15 @@ function rootMissing(spec: Spec): SpecProblem {
 }
 
 /** What stat(2) said about the rootfs; produced by statRootfs(), or by a test. */
-export type RootfsStat = { kind: 'directory' } | { kind: 'other' } | { kind: 'error'; text: string };
+export type RootfsStat =
+  | { kind: 'directory' } | { kind: 'symlinked' } | { kind: 'other' } | { kind: 'error'; text: string };
 
 export function statRootfs(abs: string): RootfsStat {
   try {
-    return statSync(abs).isDirectory() ? { kind: 'directory' } : { kind: 'other' };
+    if (!statSync(abs).isDirectory()) return { kind: 'other' };
+    // As runc: the rootfs path must be canonical (no symlink anywhere in it), so that what is
+    // validated, recorded in state.json and mounted is one and the same directory.
+    return realpathSync(abs) === abs ? { kind: 'directory' } : { kind: 'symlinked' };
   } catch (e) {
     return { kind: 'error', text: errnoText(e) };
   }
@@ -120,9 +124,9 @@ export function statRootfs(abs: string): RootfsStat {
 /** The problem with the rootfs at `abs`, if any (runc's texts: `invalid rootfs: stat <p>: <errno>`). */
 export function rootfsProblem(abs: string, st: RootfsStat): SpecProblem | undefined {
   if (st.kind === 'directory') return undefined;
-  const message = st.kind === 'error'
-    ? `invalid rootfs: stat ${abs}: ${st.text}`
-    : `invalid rootfs: ${abs}: not a directory`;
+  const message = st.kind === 'error' ? `invalid rootfs: stat ${abs}: ${st.text}`
+    : st.kind === 'symlinked' ? 'invalid rootfs: not an absolute path, or a symlink'
+      : `invalid rootfs: ${abs}: not a directory`;
   return { pointer: '/root/path', message };
 }
 

@@ -72,6 +72,7 @@ test('golden: containerd ctr run config, --no-pivot, preserved fds', () => {
 test('clone flags carry every new namespace but cgroup, which the init unshares', () => {
   const s = terminalOff(load('runc-spec.json'));
   s.linux!.namespaces = [{ type: 'mount' }, { type: 'pid' }, { type: 'cgroup' }];
+  delete s.hostname; // no UTS namespace
   const p = plan(s, HYBRID);
   assert.equal(p.cloneFlags, CLONE.NEWNS | CLONE.NEWPID);
   assert.deepEqual(p.namespaces.map((n) => `${n.type}:${n.how}`), ['mount:clone', 'pid:clone', 'cgroup:unshare']);
@@ -146,4 +147,15 @@ test('encoding: header, op count and strings round-trip in the documented layout
   const len = buf.readUInt32LE(40);
   assert.equal(buf.subarray(44, 44 + len).toString('utf8'), 'héllo');
   assert.equal(buf.length, 44 + len);
+});
+
+test('hostname or domainname without a UTS namespace is refused (runc), never applied to the host', () => {
+  const s = terminalOff(load('runc-spec.json'));
+  s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts');
+  assert.throws(() => plan(s, HYBRID), /\/hostname: unable to set hostname without a private UTS namespace/);
+  s.hostname = '';
+  s.domainname = 'example';
+  assert.throws(() => plan(s, HYBRID), /\/domainname: unable to set domainname without a private UTS namespace/);
+  delete s.domainname;
+  assert.ok(!plan(s, HYBRID).ops.some((o) => o.op === 'HOSTNAME'));
 });

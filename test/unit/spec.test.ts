@@ -461,12 +461,15 @@ describe('rootfs', () => {
       { pointer: '/root/path', message: 'invalid rootfs: /r: not a directory' });
   });
 
-  test('statRootfs follows symlinks to directories; ENOTDIR reads like stat(1)', () => {
-    const dir = fs.mkdtempSync(path.join(scratch, 'st-'));
+  test('statRootfs refuses a symlinked rootfs (runc); ENOTDIR reads like stat(1)', () => {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(scratch, 'st-')));
     fs.mkdirSync(path.join(dir, 'real'));
     fs.symlinkSync('real', path.join(dir, 'link'));
     fs.writeFileSync(path.join(dir, 'f'), '');
-    assert.deepEqual(statRootfs(path.join(dir, 'link')), { kind: 'directory' });
+    assert.deepEqual(statRootfs(path.join(dir, 'real')), { kind: 'directory' });
+    assert.deepEqual(statRootfs(path.join(dir, 'link')), { kind: 'symlinked' });
+    assert.deepEqual(rootfsProblem('/r', { kind: 'symlinked' }),
+      { pointer: '/root/path', message: 'invalid rootfs: not an absolute path, or a symlink' });
     assert.deepEqual(statRootfs(path.join(dir, 'f')), { kind: 'other' });
     assert.deepEqual(statRootfs(path.join(dir, 'f', 'x')), { kind: 'error', text: 'not a directory' });
   });
