@@ -229,8 +229,9 @@ Napi::Value SyncGo(const Napi::CallbackInfo &info) {
   }
 }
 
-// syncWait(sock, pidfd) -> {type: 'ready'} | {type: 'error', step, errno, detail} | {type: 'eof'}
-// Blocks: create is a one-shot command and has nothing else to do while the init sets up.
+// syncWait(sock) -> {type: 'ready'} | {type: 'error', step, errno, detail} | {type: 'eof'}
+// Blocks: create is a one-shot command and has nothing else to do while the init sets up. A dead
+// init cannot hang it: its end of the socket closes with it, which reads as EOF.
 Napi::Value SyncWait(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int sock = info[0].As<Napi::Number>().Int32Value();
@@ -275,6 +276,15 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// Reap the child behind `pidfd`; 0 or an errno. (libuv reaps only the children it spawned, and
+// tsrunc never installs a SIGCHLD handler, so our clone3 child is ours to wait for.)
+int WaitExit(int pidfd, siginfo_t *si) {
+  memset(si, 0, sizeof *si);
+  int rc;
+  do rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), si, WEXITED); while (rc < 0 && errno == EINTR);
+  return rc < 0 ? errno : 0;
+}
+
 Napi::Object ExitStatus(Napi::Env env, const siginfo_t &si) {
   Napi::Object r = Napi::Object::New(env);
   if (si.si_code == CLD_EXITED) {
@@ -287,16 +297,11 @@ Napi::Object ExitStatus(Napi::Env env, const siginfo_t &si) {
   return r;
 }
 
-// waitPidfdSync(pidfd) -> {code, signal}: reap our own child (libuv reaps only its own children,
-// and we never install a SIGCHLD handler).
+// waitPidfdSync(pidfd) -> {code, signal}
 Napi::Value WaitPidfdSync(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  int fd = info[0].As<Napi::Number>().Int32Value();
   siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int rc;
-  do rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd), &si, WEXITED); while (rc < 0 && errno == EINTR);
-  if (rc < 0) throw ErrnoError(env, errno, "waitid");
+  if (int err = WaitExit(info[0].As<Napi::Number>().Int32Value(), &si)) throw ErrnoError(env, err, "waitid");
   return ExitStatus(env, si);
 }
 
@@ -306,12 +311,7 @@ class WaitWorker : public Napi::AsyncWorker {
  public:
   WaitWorker(Napi::Env env, int fd) : Napi::AsyncWorker(env), fd_(fd), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override {
-    memset(&si_, 0, sizeof si_);
-    int rc;
-    do rc = waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fd_), &si_, WEXITED); while (rc < 0 && errno == EINTR);
-    err_ = rc < 0 ? errno : 0;
-  }
+  void Execute() override { err_ = WaitExit(fd_, &si_); }
   void OnOK() override {
     if (err_) deferred_.Reject(ErrnoError(Env(), err_, "waitid").Value());
     else deferred_.Resolve(ExitStatus(Env(), si_));
