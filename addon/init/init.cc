@@ -617,6 +617,31 @@ void CloseLeakedFds(unsigned keep) {
   }
 }
 
+// A new session keyring named after the container, as runc does unless --no-new-keyring: the
+// container must not inherit (and read, or add to) the caller's session keyring. Kernels without
+// keyrings (ENOSYS) are fine; any other failure is an error. The keyring is then made searchable
+// by its owner (runc's 0x080000), without which processes that change uid could not use it.
+void OpSessionKeyring(const Op &op) {
+  long id = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, op.strs.at(0).c_str());
+  if (id < 0) {
+    if (errno == ENOSYS) return;
+    Fail(errno, "keyctl(KEYCTL_JOIN_SESSION_KEYRING)");
+  }
+  char desc[512];
+  long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, desc, sizeof desc - 1);
+  if (n < 0) Fail(errno, "keyctl(KEYCTL_DESCRIBE)");
+  desc[sizeof desc - 1] = 0;
+  // "type;uid;gid;perm;description", perm in hex.
+  const char *p = desc;
+  for (int semis = 0; semis < 3 && p; semis++) {
+    p = strchr(p, ';');
+    if (p) p++;
+  }
+  if (!p) Fail(EINVAL, "keyctl(KEYCTL_DESCRIBE): unexpected format");
+  unsigned long perm = strtoul(p, nullptr, 16) | 0x080000;
+  if (syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, id, perm) < 0) Fail(errno, "keyctl(KEYCTL_SETPERM)");
+}
+
 void RunOp(const Op &op) {
   switch (op.code) {
     case OP_ROOT_PROPAGATE:
@@ -670,6 +695,7 @@ void RunOp(const Op &op) {
       if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) Fail(errno, "prctl(PR_SET_NO_NEW_PRIVS)");
       break;
     case OP_WAIT_START: OpWaitStart(); break;
+    case OP_SESSION_KEYRING: OpSessionKeyring(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

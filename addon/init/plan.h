@@ -34,6 +34,7 @@
 //  21   | NO_NEW_PRIVS    | -                                      | -
 //  22   | WAIT_START      | -                                      | -
 //  23   | EXEC            | keepFds (fds 3..3+n-1 stay open), nargs| argv..., then envp
+//  24   | SESSION_KEYRING | -                                      | name (`_ses.<id>`)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -65,6 +66,7 @@ enum OpCode : uint32_t {
   OP_NO_NEW_PRIVS = 21,
   OP_WAIT_START = 22,
   OP_EXEC = 23,
+  OP_SESSION_KEYRING = 24,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

@@ -103,7 +103,7 @@ interface Prepared {
 }
 
 /** Validate and compile: everything create does before touching the system. */
-function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPivot: boolean; preserveFds?: number }, fifoPath?: string): Prepared {
+function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPivot: boolean; noNewKeyring?: boolean; preserveFds?: number }, fifoPath?: string): Prepared {
   const t0 = process.hrtime.bigint();
   const phase = (name: string) => g.log('debug', `${name}: ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)} ms`);
   const { loadCheckedSpec } = require('../spec/load') as typeof import('../spec/load');
@@ -129,6 +129,7 @@ function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPivot: boo
   const { keepFds, extraEnv } = listenFds(o.preserveFds ?? 0);
   const plan = compile(spec, {
     bundle, rootfs, fifoPath, noPivot: o.noPivot, keepFds, extraEnv,
+    sessionKeyring: o.noNewKeyring ? undefined : `_ses.${o.id}`,
     host: cgroupFacts(host, record.paths),
   });
   phase('compile plan');

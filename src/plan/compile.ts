@@ -3,7 +3,8 @@
 // tests pin the exact sequence of operations tsrunc-init will carry out.
 //
 // Ordering rule (the one place it lives), following what runc does:
-//   1. cgroup namespace (unshared by the init once it sits in its cgroups) and oom_score_adj
+//   1. cgroup namespace (unshared by the init once it sits in its cgroups), a new session
+//      keyring, oom_score_adj
 //   2. exec.fifo O_PATH handle (the state dir is unreachable after pivot_root)
 //   3. "/" made rslave (or rootfsPropagation), the rootfs bind-mounted on itself
 //   4. config mounts in config order (cgroup and sysfs-without-netns expanded)
@@ -47,6 +48,8 @@ export interface CompileOptions {
   noPivot: boolean;
   /** fds 3..3+keepFds-1 are passed to the container (--preserve-fds plus LISTEN_FDS). */
   keepFds: number;
+  /** Join a new session keyring of this name (`_ses.<id>`); absent with --no-new-keyring. */
+  sessionKeyring?: string;
   /** Extra environment for the container process (LISTEN_FDS/LISTEN_PID). */
   extraEnv?: string[];
   host: HostFacts;
@@ -199,6 +202,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
 
   // 1.
   if (nsTypes.has('cgroup')) add('UNSHARE', 'unshare the cgroup namespace', [CLONE.NEWCGROUP]);
+  if (o.sessionKeyring) add('SESSION_KEYRING', `join a new session keyring ${q(o.sessionKeyring)}`, [], [o.sessionKeyring]);
   if (proc.oomScoreAdj !== undefined) add('OOM_SCORE_ADJ', `set oom_score_adj to ${proc.oomScoreAdj}`, [proc.oomScoreAdj]);
   // 2.
   if (o.fifoPath) add('OPEN_FIFO', `open ${q(o.fifoPath)}`, [], [o.fifoPath]);

@@ -25,6 +25,7 @@ export const OP = {
   NO_NEW_PRIVS: 21,
   WAIT_START: 22,
   EXEC: 23,
+  SESSION_KEYRING: 24,
 } as const;
 
 export type OpName = keyof typeof OP;

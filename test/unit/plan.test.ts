@@ -159,3 +159,10 @@ test('hostname or domainname without a UTS namespace is refused (runc), never ap
   delete s.domainname;
   assert.ok(!plan(s, HYBRID).ops.some((o) => o.op === 'HOSTNAME'));
 });
+
+test('a new session keyring `_ses.<id>` unless --no-new-keyring (runc)', () => {
+  const s = terminalOff(load('runc-spec.json'));
+  const withRing = plan(s, HYBRID, { sessionKeyring: '_ses.c1' }).ops.find((o) => o.op === 'SESSION_KEYRING');
+  assert.deepEqual(withRing?.strs, ['_ses.c1']);
+  assert.ok(!plan(s, HYBRID).ops.some((o) => o.op === 'SESSION_KEYRING'));
+});
