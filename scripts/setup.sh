@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run setup`: everything a fresh Debian 12 machine (as root) needs, then the build.
-#   - Debian packages: busybox-static (test rootfs), runc (differential tests), libseccomp-dev
+#   - Debian packages: busybox-static (test rootfs), runc (differential tests), containerd (the
+#     ecosystem test drives tsrunc through containerd's runc shim), libseccomp-dev
 #     (seccomp, next issues), g++/make/python3 (node-gyp), time (/usr/bin/time for the benchmark);
 #   - npm dependencies from package-lock.json;
 #   - the build: the addon and its three helper executables (node-gyp), TypeScript (tsc), the
@@ -8,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(busybox-static runc libseccomp-dev g++ make python3 time)
+PKGS=(busybox-static runc containerd libseccomp-dev g++ make python3 time)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

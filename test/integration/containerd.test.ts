@@ -1,0 +1,102 @@
+// Ecosystem: containerd 1.6 (Debian) drives tsrunc through its own runc shim, exactly as it
+// drives runc (`ctr run --runc-binary`; the shim calls create/start/kill/delete with
+// `--root R --log L --log-format json`, the pid file, and the container's stdio as pipes).
+// containerd runs with private root/state dirs and sockets under a temp dir, and is stopped by
+// its PID; the containers use a private containerd namespace so their cgroups are easy to find.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildRootfs } from '../../conformance/lib/rootfs';
+import { TSRUNC, cgroupDirsNamed, pollUntil, tmpDir } from './support';
+
+const NS = 'tsrunc-ctd-test';
+const haveContainerd = spawnSync('sh', ['-c', 'command -v containerd && command -v ctr && command -v containerd-shim-runc-v2']).status === 0;
+const skip = process.getuid?.() !== 0 ? 'needs root'
+  : !haveContainerd ? 'containerd is not installed (apt-get install containerd)'
+    : !fs.existsSync('/bin/busybox') ? 'busybox-static is not installed' : false;
+
+let dir = '';
+let daemon: ChildProcess | undefined;
+const sock = () => path.join(dir, 'ctd.sock');
+const tsrootBase = () => path.join(dir, 'tsroot');
+
+function ctr(args: string[], timeout = 30000) {
+  return spawnSync('ctr', ['--address', sock(), '-n', NS, ...args], { encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function runArgs(id: string, extra: string[], cmd: string[]): string[] {
+  return ['run', ...extra, '--runc-binary', TSRUNC, '--runc-root', tsrootBase(), '--rootfs', path.join(dir, 'rootfs'), id, ...cmd];
+}
+
+function tsruncList(): unknown {
+  const r = spawnSync(TSRUNC, ['--root', path.join(tsrootBase(), NS), 'list', '-f', 'json'], { encoding: 'utf8' });
+  return JSON.parse(r.stdout);
+}
+
+describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
+  before(async () => {
+    dir = tmpDir('tsrunc-ctd');
+    buildRootfs(path.join(dir, 'rootfs'));
+    fs.writeFileSync(path.join(dir, 'config.toml'), [
+      'version = 2',
+      `root = "${dir}/root"`,
+      `state = "${dir}/state"`,
+      '[grpc]', `  address = "${sock()}"`,
+      '[ttrpc]', `  address = "${dir}/ttrpc.sock"`,
+      '[debug]', `  address = "${dir}/debug.sock"`,
+      '[metrics]', '  address = ""',
+      // Only what ctr needs: no CRI, no image pulls.
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '',
+    ].join('\n'));
+    const log = fs.openSync(path.join(dir, 'containerd.log'), 'w');
+    daemon = spawn('containerd', ['--config', path.join(dir, 'config.toml')], { stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    assert.ok(pollUntil(() => fs.existsSync(sock()) && ctr(['version']).status === 0, 20000), 'containerd did not come up');
+  });
+
+  after(() => {
+    for (const id of ['ctd-fg', 'ctd-bg']) {
+      ctr(['task', 'kill', '-s', 'KILL', id]);
+      ctr(['task', 'delete', id]);
+      ctr(['container', 'rm', id]);
+    }
+    if (daemon?.pid) {
+      process.kill(daemon.pid, 'SIGTERM');
+      const t = Date.now();
+      while (Date.now() - t < 10000 && spawnSync('kill', ['-0', String(daemon.pid)]).status === 0) spawnSync('sleep', ['0.1']);
+    }
+    // runc (and tsrunc) leave the parent cgroup `/<namespace>` in place: remove ours.
+    for (const d of cgroupDirsNamed(NS)) fs.rmdirSync(d);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ctr run --rm: output reaches ctr, the exit code is the container\'s, nothing is left', () => {
+    const r = ctr(runArgs('ctd-fg', ['--rm'], ['/bin/sh', '-c', 'echo hello from ctr; cat /proc/self/cgroup; exit 3']));
+    assert.equal(r.status, 3, `ctr run: ${r.stderr}\n${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-3000)}`);
+    assert.match(r.stdout, /hello from ctr/);
+    // containerd's cgroupsPath is /<namespace>/<id>.
+    assert.match(r.stdout, new RegExp(`devices:/${NS}/ctd-fg`));
+    assert.equal(tsruncList(), null);
+    assert.deepEqual(cgroupDirsNamed('ctd-fg'), []);
+  });
+
+  it('ctr run -d, task ls, task kill -s KILL, task delete, container rm', () => {
+    const r = ctr(runArgs('ctd-bg', ['-d'], ['/bin/sleep', '1000']));
+    assert.equal(r.status, 0, r.stderr);
+    const ls = ctr(['task', 'ls']);
+    assert.match(ls.stdout, /ctd-bg\s+\d+\s+RUNNING/);
+    const pid = Number(/ctd-bg\s+(\d+)/.exec(ls.stdout)![1]);
+    const states = tsruncList() as { id: string; pid: number; status: string }[];
+    assert.deepEqual(states.map((s) => [s.id, s.pid, s.status]), [['ctd-bg', pid, 'running']]);
+    assert.equal(ctr(['task', 'kill', '-s', 'KILL', 'ctd-bg']).status, 0);
+    assert.ok(pollUntil(() => /ctd-bg\s+\d+\s+STOPPED/.test(ctr(['task', 'ls']).stdout), 10000), 'the task did not stop');
+    const del = ctr(['task', 'delete', 'ctd-bg']);
+    assert.equal(del.status, 0, del.stderr);
+    assert.equal(ctr(['container', 'rm', 'ctd-bg']).status, 0);
+    assert.equal(tsruncList(), null);
+    assert.deepEqual(cgroupDirsNamed('ctd-bg'), []);
+  });
+});
