@@ -11,6 +11,7 @@ import {
   type DevRule, deviceTransition, emulateDeviceRules, parseDevicesList, ruleToString, sameDeviceState,
 } from './devices';
 import type { CgroupMode } from './host';
+import { type FreezerState, readFreezerState, v2Frozen } from './freezer';
 import type { CgroupRecord } from './paths';
 
 /** The filesystem operations the manager needs (errors: Node ErrnoException with `code`). */
@@ -52,7 +53,7 @@ export interface CgroupDeps {
   sleep?: (ms: number) => void;
 }
 
-export type FreezerState = 'thawed' | 'freezing' | 'frozen';
+export type { FreezerState } from './freezer';
 
 const SIGKILL = os.constants.signals.SIGKILL;
 
@@ -169,13 +170,18 @@ export class CgroupManager {
     for (const p of this.missing(dir)) this.mkdir(p);
   }
 
-  private readOr(p: string, dflt: string): string {
+  /** A file's trimmed text, or undefined when it does not exist. */
+  private readOpt(p: string): string | undefined {
     try {
       return this.read(p);
     } catch (e) {
-      if (errCode(e) === 'ENOENT') return dflt;
+      if (errCode(e) === 'ENOENT') return undefined;
       throw cgErr(`read \`${p}\``, e);
     }
+  }
+
+  private readOr(p: string, dflt: string): string {
+    return this.readOpt(p) ?? dflt;
   }
 
   private createCpuset(dir: string): void {
@@ -366,22 +372,7 @@ export class CgroupManager {
   /** v1 freezer.state, or v2 cgroup.freeze + cgroup.events. 'thawed' when the cgroup or the
    *  freezer does not exist. */
   freezerState(): FreezerState {
-    const v1 = this.paths.freezer;
-    if (v1 !== undefined) {
-      const s = this.readOr(path.join(v1, 'freezer.state'), 'THAWED');
-      if (s === 'FROZEN') return 'frozen';
-      if (s === 'FREEZING') return 'freezing';
-      return 'thawed';
-    }
-    const u = this.paths[''];
-    if (u === undefined) return 'thawed';
-    if (this.readOr(path.join(u, 'cgroup.freeze'), '0') !== '1') return 'thawed';
-    return this.v2Frozen(u) ? 'frozen' : 'freezing';
-  }
-
-  private v2Frozen(u: string): boolean {
-    const ev = this.readOr(path.join(u, 'cgroup.events'), '');
-    return /^frozen 1$/m.test(ev);
+    return readFreezerState(this.paths, (p) => this.readOpt(p));
   }
 
   /** Freeze or thaw, waiting (up to ~2 s) until the kernel reports the new state. A freeze that
@@ -395,7 +386,7 @@ export class CgroupManager {
     const file = v1 !== undefined ? path.join(v1, 'freezer.state') : path.join(u!, 'cgroup.freeze');
     const value = v1 !== undefined ? (frozen ? 'FROZEN' : 'THAWED') : (frozen ? '1' : '0');
     const op = frozen ? 'freeze cgroup' : 'thaw cgroup';
-    const done = () => (v1 !== undefined ? this.readOr(file, '') === value : this.v2Frozen(u!) === frozen);
+    const done = () => (v1 !== undefined ? this.readOr(file, '') === value : v2Frozen(u!, (p) => this.readOpt(p)) === frozen);
     let delay = 1;
     for (let waited = 0; ; waited += delay, delay = Math.min(delay * 2, 50)) {
       // v1 may need the write repeated while new tasks join (runc rewrites it in its loop too).

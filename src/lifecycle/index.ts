@@ -9,6 +9,7 @@ import { StateStore, writePidFile, type StateRecord } from '../state/store';
 import { validateId } from '../state/id';
 import { pidStartTime } from '../sys/proc';
 import { checkTransition, deriveStatus } from './status';
+import { readFreezerState } from '../cgroup/freezer';
 import type {
   CreateOptions, DeleteOptions, ExplainOptions, GlobalOptions, KillOptions, OciState, RunOptions, Status,
 } from './api';
@@ -24,9 +25,23 @@ export const OCI_VERSION = '1.3.0';
 
 const native = (): Native => (require('../sys/native') as typeof import('../sys/native')).loadNative();
 
+/** The addon's eBPF functions, loaded only if a v2 device program is actually attached. */
+const lazyBpf = {
+  bpfAttachDeviceProgram: (dir: string, insns: Buffer) => native().bpfAttachDeviceProgram(dir, insns),
+  bpfQueryDevicePrograms: (dir: string) => native().bpfQueryDevicePrograms(dir),
+};
+
 function cgroupOf(rec: StateRecord): CgroupManager {
   const { fromRecord } = require('../cgroup/manager') as typeof import('../cgroup/manager');
-  return fromRecord(rec.cgroup, { native: native() });
+  return fromRecord(rec.cgroup, { native: lazyBpf });
+}
+
+function readTrimmed(p: string): string | undefined {
+  try {
+    return fs.readFileSync(p, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 function statusOf(store: StateStore, rec: StateRecord): Status {
@@ -34,11 +49,8 @@ function statusOf(store: StateStore, rec: StateRecord): Status {
     startTime: (pid) => pidStartTime(pid),
     fifoExists: () => fs.existsSync(store.fifoPath(rec.id)),
     frozen: () => {
-      try {
-        return cgroupOf(rec).freezerState() === 'frozen';
-      } catch {
-        return false;
-      }
+      const paths = (rec.cgroup as { paths?: Record<string, string> } | undefined)?.paths ?? {};
+      return readFreezerState(paths, readTrimmed) === 'frozen';
     },
   });
 }
@@ -125,7 +137,7 @@ function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPivot: boo
   }
   const host = cg.readCgroupHost();
   const record = cg.resolveCgroupPaths(host, cg.readOwnCgroups(), spec.linux?.cgroupsPath, o.id);
-  const cgroup = new cg.CgroupManager(record, { native: native() });
+  const cgroup = new cg.CgroupManager(record, { native: lazyBpf });
   const { keepFds, extraEnv } = listenFds(o.preserveFds ?? 0);
   const plan = compile(spec, {
     bundle, rootfs, fifoPath, noPivot: o.noPivot, keepFds, extraEnv,
