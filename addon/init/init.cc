@@ -420,6 +420,53 @@ void OpReadonly(const Op &op) {
   RemountInRoot(g_root, path, MS_RDONLY, "remount read-only");
 }
 
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string Unescape(const std::string &s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7') {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// pivot_root(2) refuses (EINVAL) when the new root's parent mount is shared, and a bind mount of
+// the rootfs under a shared parent would propagate back to the host's namespace. With
+// rootfsPropagation "shared" the whole tree is shared at this point, so, as runc does, make the
+// mount that contains the rootfs private in our namespace (rootfsPropagation is applied to the
+// container's "/" after pivot_root).
+void MakeParentMountPrivate(const std::string &rootfs) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) Fail(errno, "open /proc/self/mountinfo");
+  std::string best;
+  bool bestShared = false;
+  char *line = nullptr;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    // id parent maj:min root mountpoint options [optional fields...] - fstype source superopts
+    std::vector<std::string> fields;
+    char *save = nullptr;
+    for (char *t = strtok_r(line, " \n", &save); t; t = strtok_r(nullptr, " \n", &save)) fields.push_back(t);
+    if (fields.size() < 7) continue;
+    std::string mp = Unescape(fields[4]);
+    bool under = mp == "/" || rootfs == mp || (rootfs.compare(0, mp.size(), mp) == 0 && rootfs[mp.size()] == '/');
+    if (!under || mp.size() < best.size()) continue;
+    bool shared = false;
+    for (size_t i = 6; i < fields.size() && fields[i] != "-"; i++) {
+      if (fields[i].compare(0, 7, "shared:") == 0) shared = true;
+    }
+    best = mp;
+    bestShared = shared;  // later lines win on ties: the topmost mount of a stack
+  }
+  free(line);
+  fclose(f);
+  if (bestShared && mount(nullptr, best.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) Fail(errno, "make " + best + " private");
+}
+
 void WriteFile(const std::string &path, const std::string &value) {
   Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.fd < 0) Fail(errno, "open " + path);
@@ -649,6 +696,7 @@ void RunOp(const Op &op) {
       break;
     case OP_BIND_ROOTFS: {
       const std::string &rootfs = op.strs.at(0);
+      MakeParentMountPrivate(rootfs);
       if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) Fail(errno, "bind");
       g_root = open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (g_root < 0) Fail(errno, "open");

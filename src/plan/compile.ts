@@ -9,9 +9,9 @@
 //   3. "/" made rslave (or rootfsPropagation), the rootfs bind-mounted on itself
 //   4. config mounts in config order (cgroup and sysfs-without-netns expanded)
 //   5. default devices and /dev symlinks, then linux.devices
-//   6. pivot_root (or MS_MOVE + chroot with --no-pivot), rootfsPropagation re-applied
+//   6. pivot_root (or MS_MOVE + chroot with --no-pivot)
 //   7. hostname, domainname, sysctls
-//   8. readonlyPaths, maskedPaths, then root.readonly
+//   8. readonlyPaths, maskedPaths, rootfsPropagation on the new `/`, then root.readonly
 //   9. cwd, rlimits, executable lookup (so a missing binary fails at create, as in runc)
 //  10. bounding set, user (groups, gid, uid), remaining capability sets, no_new_privs
 //  11. READY + wait on exec.fifo, then exec
@@ -207,9 +207,12 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   // 2.
   if (o.fifoPath) add('OPEN_FIFO', `open ${q(o.fifoPath)}`, [], [o.fifoPath]);
 
-  // 3. A private (slave) view of the host's mounts, so nothing we mount propagates back.
+  // 3. A private (slave) view of the host's mounts, so nothing we mount propagates back. As in
+  //    runc, a configured rootfsPropagation is applied to the whole tree first and to the new `/`
+  //    after pivot_root; but an unbindable tree could not be bind-mounted from (runc fails with
+  //    EINVAL there), so unbindable is only applied after pivot_root.
   const rootProp = linux.rootfsPropagation ? PROPAGATION_FLAGS[linux.rootfsPropagation] : undefined;
-  const preProp = rootProp ?? MS.SLAVE | MS.REC;
+  const preProp = rootProp !== undefined && !(rootProp & MS.UNBINDABLE) ? rootProp : MS.SLAVE | MS.REC;
   add('ROOT_PROPAGATE', `make \`/\` ${flagNames(preProp)}`, [preProp]);
   add('BIND_ROOTFS', `bind-mount the rootfs ${q(o.rootfs)}`, [], [o.rootfs]);
 
@@ -255,7 +258,6 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   // 6.
   add('PIVOT_ROOT', o.noPivot ? `move the rootfs to \`/\` and chroot (--no-pivot)` : `pivot_root to ${q(o.rootfs)}`,
     [o.noPivot ? 1 : 0], [o.rootfs]);
-  if (rootProp !== undefined) add('ROOT_PROPAGATE', `make \`/\` ${flagNames(rootProp)} (rootfsPropagation)`, [rootProp]);
 
   // 7.
   // Setting them without a UTS namespace would change the host's names: refuse (runc's text).
@@ -273,6 +275,8 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   // 8.
   for (const p of linux.readonlyPaths ?? []) add('READONLY', `make ${q(p)} read-only`, [], [p]);
   for (const p of linux.maskedPaths ?? []) add('MASK', `mask ${q(p)}`, [], [p]);
+  // Last of the mount work: an unbindable tree would refuse the bind mounts just above.
+  if (rootProp !== undefined) add('ROOT_PROPAGATE', `make \`/\` ${flagNames(rootProp)} (rootfsPropagation)`, [rootProp]);
   if (spec.root?.readonly) add('REMOUNT', 'remount `/` read-only', [MS.RDONLY], ['/']);
 
   // 9.

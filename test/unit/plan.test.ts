@@ -166,3 +166,19 @@ test('a new session keyring `_ses.<id>` unless --no-new-keyring (runc)', () => {
   assert.deepEqual(withRing?.strs, ['_ses.c1']);
   assert.ok(!plan(s, HYBRID).ops.some((o) => o.op === 'SESSION_KEYRING'));
 });
+
+test('rootfsPropagation: the tree first (never unbindable: binds would fail), the new / last', () => {
+  const s = terminalOff(load('runc-spec.json'));
+  for (const [value, pre, post] of [
+    ['rshared', MS.SHARED | MS.REC, MS.SHARED | MS.REC],
+    ['private', MS.PRIVATE, MS.PRIVATE],
+    ['runbindable', MS.SLAVE | MS.REC, MS.UNBINDABLE | MS.REC],
+  ] as const) {
+    s.linux!.rootfsPropagation = value;
+    const ops = plan(s, HYBRID).ops;
+    const props = ops.map((o, i) => [o, i] as const).filter(([o]) => o.op === 'ROOT_PROPAGATE');
+    assert.deepEqual(props.map(([o]) => Number(o.ints[0])), [pre, post], value);
+    const lastMask = ops.map((o) => o.op).lastIndexOf('MASK');
+    assert.ok(props[1]![1] > lastMask && props[1]![1] > ops.findIndex((o) => o.op === 'PIVOT_ROOT'), `${value}: applied after pivot and masks`);
+  }
+});
