@@ -55,16 +55,14 @@ export const UNSUPPORTED_MOUNT_OPTIONS: readonly string[] = [
   'rsymfollow', 'idmap', 'ridmap', 'tmpcopyup',
 ];
 
+/** Single-bit flags by name, for dumps: derived from the option tables above, plus `rec`. */
+const FLAG_NAMES: [string, number][] = [
+  ...Object.entries(MOUNT_FLAGS).flatMap(([n, f]) => (f.set && (f.set & (f.set - 1)) === 0 ? [[n, f.set] as [string, number]] : [])),
+  ...Object.entries(PROPAGATION_FLAGS).filter(([, f]) => (f & MS.REC) === 0),
+  ['rec', MS.REC],
+];
+
 export function flagNames(flags: number): string {
-  const names: string[] = [];
-  const all: [string, number][] = [
-    ['ro', MS.RDONLY], ['nosuid', MS.NOSUID], ['nodev', MS.NODEV], ['noexec', MS.NOEXEC],
-    ['sync', MS.SYNCHRONOUS], ['remount', MS.REMOUNT], ['mand', MS.MANDLOCK], ['dirsync', MS.DIRSYNC],
-    ['nosymfollow', MS.NOSYMFOLLOW], ['noatime', MS.NOATIME], ['nodiratime', MS.NODIRATIME],
-    ['bind', MS.BIND], ['rec', MS.REC], ['silent', MS.SILENT], ['unbindable', MS.UNBINDABLE],
-    ['private', MS.PRIVATE], ['slave', MS.SLAVE], ['shared', MS.SHARED], ['relatime', MS.RELATIME],
-    ['iversion', MS.I_VERSION], ['strictatime', MS.STRICTATIME], ['lazytime', MS.LAZYTIME],
-  ];
-  for (const [n, f] of all) if (flags & f) names.push(n);
+  const names = FLAG_NAMES.filter(([, f]) => flags & f).map(([n]) => n);
   return names.length ? names.join('|') : '0';
 }
