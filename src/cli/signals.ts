@@ -3,8 +3,10 @@
 //   - otherwise the text is upper-cased, `SIG` is prefixed when missing, and looked up in the
 //     Linux signal table; a miss is `unknown signal "<as given>"`.
 // runc passes any number to kill(2), so 99 fails there with EINVAL, reported as
-// `unable to signal init: invalid argument`. tsrunc rejects numbers outside 1..64 with that same
+// `unable to signal init: invalid argument`. tsrunc rejects numbers outside 0..64 with that same
 // text (the kill command makes sure it is reported after the container lookup, as in runc).
+// 0 is kill(2)'s existence check: `runc kill <id> 0` succeeds on a live container, and so does
+// tsrunc's.
 // Beyond runc: RTMIN, RTMIN+n, RTMAX, RTMAX-n (glibc numbering: RTMIN = 34, RTMAX = 64, as in
 // Docker's signal table) and the aliases IOT, CLD, POLL.
 import { TsruncError } from '../errors';
@@ -40,7 +42,7 @@ export function parseSignal(raw: string | undefined): number {
   if (raw === undefined || raw === '') return SIGTERM;
   if (/^[+-]?[0-9]+$/.test(raw)) {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > SIGRTMAX) throw invalidNumber();
+    if (!Number.isInteger(n) || n < 0 || n > SIGRTMAX) throw invalidNumber();
     return n;
   }
   let name = raw.toUpperCase();

@@ -392,7 +392,8 @@ function signalInit(rec: StateRecord, sig: number): void {
 /** `kill`: send a signal to the init (or, with all, to every process of the container). */
 export function kill(g: GlobalOptions, o: KillOptions): void {
   validateId(o.id);
-  if (!Number.isInteger(o.signal) || o.signal < 1 || o.signal > 64) {
+  // 0 checks that the init exists (kill(2)), as `runc kill <id> 0` does.
+  if (!Number.isInteger(o.signal) || o.signal < 0 || o.signal > 64) {
     throw new TsruncError('E_SIGNAL', 'unable to signal init: invalid argument');
   }
   const store = new StateStore(g.root);

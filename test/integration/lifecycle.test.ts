@@ -191,6 +191,11 @@ describe('lifecycle: create, state, start, kill, delete', () => {
     assert.equal(t.status(id), 'running');
   });
 
+  it('kill with signal 0 checks that the init exists (rc 0, as runc) and changes nothing', () => {
+    ok(t.call(['kill', id, '0']), 'kill 0');
+    assert.equal(t.status(id), 'running');
+  });
+
   it('kill KILL: stopped within 2 s, pid 0', () => {
     ok(t.call(['kill', id, 'KILL']), 'kill KILL');
     // Wait for the init to go (cheaper than polling `state`), then ask once.
@@ -206,6 +211,9 @@ describe('lifecycle: create, state, start, kill, delete', () => {
     const r = t.call(['kill', id, 'KILL']);
     assert.equal(r.status, 1, show(r));
     assert.equal(errMsg(r), 'container not running');
+    const z = t.call(['kill', id, '0']);
+    assert.equal(z.status, 1, show(z));
+    assert.equal(errMsg(z), 'container not running');
     const a = t.call(['kill', '--all', id, 'KILL']);
     ok(a, 'kill --all of a stopped container');
   });

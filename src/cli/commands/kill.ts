@@ -2,7 +2,7 @@
 // runc looks the container up before it parses the signal, and checks the status before kill(2)
 // refuses a bad number, so on a bad signal the errors come in runc's order:
 //   unknown id → `container does not exist`; name → `unknown signal "FOO"`;
-//   number outside 1..64 → `container not running` (stopped, without --all), else
+//   number outside 0..64 → `container not running` (stopped, without --all), else
 //   `unable to signal init: invalid argument`.
 import { TsruncError } from '../../errors';
 import type { CommandContext } from '../context';
