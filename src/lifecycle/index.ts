@@ -211,11 +211,11 @@ function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     p.cgroup.setDevices(p.devices);
     applyCpuShares(p);
     phase('cgroup');
-    const child = n.spawnInit({ initPath: initPath(), plan: encodeOps(p.plan.ops), cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds });
+    const child = spawnIntoCgroup(n, p, { initPath: initPath(), plan: encodeOps(p.plan.ops), cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds });
     pidfd = child.pidfd;
     phase('clone');
     try {
-      p.cgroup.addPid(child.pid);
+      if (!child.inCgroup) p.cgroup.addPid(child.pid);
       n.syncGo(child.sock);
       const r = n.syncWait(child.sock);
       phase('container setup');
@@ -259,6 +259,27 @@ function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     store.remove(o.id);
     throw e;
   }
+}
+
+/**
+ * On cgroup v2 hosts the init is cloned straight into its cgroup (clone3 CLONE_INTO_CGROUP): it
+ * never runs a single instruction elsewhere, and there is no cgroup.procs write. Kernels or
+ * cgroups that refuse it (older than 5.7, threaded, ...) fall back to the write before SYNC_GO,
+ * which is what v1 and hybrid hosts always do.
+ */
+function spawnIntoCgroup(n: Native, p: Prepared, o: Parameters<Native['spawnInit']>[0]): ReturnType<Native['spawnInit']> & { inCgroup: boolean } {
+  const dir = p.cgroup.mode === 'v2' ? p.cgroup.toRecord().paths[''] : undefined;
+  if (dir !== undefined) {
+    const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      return { ...n.spawnInit({ ...o, cgroupFd: fd }), inCgroup: true };
+    } catch (e) {
+      if (!(isErrnoLike(e) && ['EINVAL', 'ENOSYS', 'E2BIG', 'EOPNOTSUPP', 'EBUSY'].includes(e.code))) throw e;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return { ...n.spawnInit(o), inCgroup: false };
 }
 
 /** containerd always sends cpu.shares (1024); apply it rather than refuse (see checkSupported). */
