@@ -30,7 +30,7 @@ export interface RuntimeOptions {
   timeoutMs?: number;
   /** Environment for the runtime processes (default: this process's). */
   env?: NodeJS.ProcessEnv;
-  /** Prefix argv: run the runtime through a wrapper (e.g. [probe, "taint", "--"]). */
+  /** Prefix argv: run the runtime through a wrapper (e.g. [probe, "taint"]: the probe execs the rest of argv). */
   wrapper?: string[];
 }
 
