@@ -27,12 +27,14 @@ Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// lockFile(path) -> fd: an exclusive flock(2) on path (created if missing), held until the fd is
-// closed or the process exits. Serialises operations on one container id.
-Napi::Value LockFile(const Napi::CallbackInfo &info) {
+// lockDir(path) -> fd: an exclusive flock(2) on the directory itself, held until the fd is closed
+// or the process exits. Serialises operations on one container id. Nothing is created, so it works
+// on a read-only or full state root (kill and delete must still stop a container there), and a
+// symlink in place of the directory is refused (O_NOFOLLOW: ELOOP or ENOTDIR), never followed.
+Napi::Value LockDir(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  Fd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  Fd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.ok()) throw ErrnoError(env, errno, "open", path);
   int rc;
   do rc = flock(fd.get(), LOCK_EX); while (rc < 0 && errno == EINTR);
@@ -76,7 +78,7 @@ Napi::Value FifoStart(const Napi::CallbackInfo &info) {
 
 void InitFs(Napi::Env env, Napi::Object exports) {
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
-  exports.Set("lockFile", Napi::Function::New(env, LockFile));
+  exports.Set("lockDir", Napi::Function::New(env, LockDir));
   exports.Set("fifoStart", Napi::Function::New(env, FifoStart));
 }
 

@@ -5,13 +5,17 @@
 //   -----+-----------------+--------------------+---------------------------------------------
 //    1   | parent -> init  | SYNC_GO   (1 byte) | the init is in its cgroups (and, later, has its
 //        |                 |                    | uid/gid maps): run the plan
-//    2   | init -> parent  | SyncMsg{READY}     | every setup step succeeded; the init now blocks
-//        |                 |                    | opening exec.fifo for writing until `start`
+//    2   | init -> parent  | SyncMsg{READY}     | every setup step succeeded; the init waits for 3
 //    2'  | init -> parent  | SyncMsg{ERROR}     | plan step `step` failed with `err`; the init exits
 //    -   | init -> parent  | EOF                | the init died without a word (killed, crashed)
+//    3   | parent -> init  | SYNC_COMMIT (1 b.) | state.json and the pid file are written: the init
+//        |                 |                    | clears its parent-death signal, closes the socket
+//        |                 |                    | and blocks opening exec.fifo for writing
+//    -   | parent -> init  | EOF (before 1 or 3)| `create` died: the init exits by itself
 //
-// After READY the init closes its end; `create` writes state.json and exits. `start` then opens
-// exec.fifo for reading, which releases the init (see addon/init/init.cc, WAIT_START).
+// `create` then exits. `start` opens exec.fifo for reading, which releases the init (see
+// addon/init/init.cc, WAIT_START). Until COMMIT the init also has PR_SET_PDEATHSIG(SIGKILL), set
+// by the clone child, so a create killed while a setup step blocks leaves no init behind.
 //
 // The clone child (before it becomes tsrunc-init) reports a failed execveat as
 // SyncMsg{ERROR, step = STEP_EXEC_INIT}.
@@ -21,6 +25,7 @@
 namespace tsrunc {
 
 constexpr uint8_t SYNC_GO = 'G';
+constexpr uint8_t SYNC_COMMIT = 'C';
 
 enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2 };
 

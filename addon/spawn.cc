@@ -18,8 +18,11 @@
 //   tsrunc-init from a memfd copy sealed against writes (F_SEAL_WRITE|GROW|SHRINK|SEAL), so even a
 //   container that re-executes /proc/self/exe (a `#!/proc/self/exe` entrypoint) only reaches that
 //   sealed copy, and opening it for writing fails with EPERM.
-// - No PR_SET_PDEATHSIG: the init must outlive `tsrunc create`. If create dies during setup, the
-//   init reads EOF on the sync socket and exits by itself.
+// - PR_SET_PDEATHSIG(SIGKILL) until the container is recorded: a `tsrunc create` killed while a
+//   setup step blocks must not leave an init behind. It is set by the child right after the clone
+//   (the parent here is Node's main thread, which lives as long as the process) and cleared by
+//   tsrunc-init once `create` sends COMMIT (protocol.h): a created container outlives create. Had
+//   create died before the prctl, the init reads EOF instead of SYNC_GO and exits.
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -29,6 +32,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -126,6 +131,7 @@ struct ChildArgs {
   // O_CLOEXEC or is closed by tsrunc-init before the container's exec (close_range).
   // Node marks its own stdio O_CLOEXEC at start-up; the container inherits tsrunc's stdio (as
   // runc's does when terminal is false), so clear it on 0-2 too.
+  syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   for (int fd = 0; fd <= 2; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
   // Node also marks every fd it inherited O_CLOEXEC at start-up, including the ones the caller
   // passes for --preserve-fds. Like runc, N is not validated: fds 3..3+N-1 are passed as they are
@@ -229,12 +235,49 @@ Napi::Value SyncGo(const Napi::CallbackInfo &info) {
   }
 }
 
-// syncWait(sock) -> {type: 'ready'} | {type: 'error', step, errno, detail} | {type: 'eof'}
+// syncCommit(sock): the container is recorded (protocol step 3).
+Napi::Value SyncCommit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  uint8_t b = SYNC_COMMIT;
+  for (;;) {
+    ssize_t n = send(sock, &b, 1, MSG_NOSIGNAL);
+    if (n == 1) return env.Undefined();
+    if (n < 0 && errno == EINTR) continue;
+    throw ErrnoError(env, errno, "send(sync commit)");
+  }
+}
+
+// syncWait(sock, timeoutMs) -> {type: 'ready'} | {type: 'error', step, errno, detail} | {type: 'eof'}
+//   | {type: 'timeout'}
 // Blocks: create is a one-shot command and has nothing else to do while the init sets up. A dead
-// init cannot hang it: its end of the socket closes with it, which reads as EOF.
+// init cannot hang it (its end of the socket closes with it, which reads as EOF), and an init
+// stuck in a setup step (a hung mount source) is bounded by the timeout.
 Napi::Value SyncWait(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int sock = info[0].As<Napi::Number>().Int32Value();
+  int64_t timeoutMs = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int64Value() : -1;
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    int wait = -1;
+    if (timeoutMs >= 0) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      int64_t spent = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+      wait = static_cast<int>(spent >= timeoutMs ? 0 : std::min<int64_t>(timeoutMs - spent, 1 << 30));
+    }
+    struct pollfd p = {sock, POLLIN, 0};
+    int rc = poll(&p, 1, wait);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) throw ErrnoError(env, errno, "poll(sync)");
+    if (rc == 0) {
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("type", "timeout");
+      return r;
+    }
+    break;
+  }
   SyncMsg m;
   memset(&m, 0, sizeof m);
   ssize_t n;
@@ -338,6 +381,7 @@ void InitSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit));
   exports.Set("syncGo", Napi::Function::New(env, SyncGo));
   exports.Set("syncWait", Napi::Function::New(env, SyncWait));
+  exports.Set("syncCommit", Napi::Function::New(env, SyncCommit));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("waitPidfdSync", Napi::Function::New(env, WaitPidfdSync));

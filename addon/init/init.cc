@@ -29,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -44,6 +45,9 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
 #define PR_CAP_AMBIENT_RAISE 2
@@ -56,8 +60,8 @@ namespace {
 
 int g_sync = -1;          // sync socket to `tsrunc create` (closed at WAIT_START)
 int g_step = STEP_READ_PLAN;
-int g_fifo = -1;          // O_PATH fd of exec.fifo (OPEN_FIFO)
-int g_procfd = -1;        // the host's /proc/self/fd, opened before pivot_root, to reopen g_fifo
+int g_fifo = -1;          // O_PATH fd of exec.fifo (OPEN_FIFO): a fifo cannot be walked or chdir'ed to
+int g_proc = -1;          // a private procfs (PROC_HANDLE), only to reopen g_fifo for writing
 int g_root = -1;          // the container's root while it is being built (BIND_ROOTFS)
 std::string g_exec;       // the resolved executable (RESOLVE_EXEC)
 std::string g_home = "/"; // HOME for the process when the config sets none (USER)
@@ -167,12 +171,12 @@ bool Decode(const std::vector<uint8_t> &buf, std::vector<Op> *ops) {
   Reader r{buf};
   if (r.u32() != PLAN_MAGIC || r.u32() != PLAN_VERSION) return false;
   uint32_t n = r.u32();
-  if (!r.ok || n > 100000) return false;
+  if (!r.ok || n > 1000000) return false;
   ops->resize(n);
   for (Op &op : *ops) {
     op.code = r.u32();
     uint32_t ni = r.u32(), ns = r.u32();
-    if (!r.ok || ni > 100000 || ns > 100000) return false;
+    if (!r.ok || ni > 1000000 || ns > 1000000) return false;
     for (uint32_t i = 0; i < ni; i++) op.ints.push_back(r.i64());
     for (uint32_t i = 0; i < ns; i++) op.strs.push_back(r.str());
     if (!r.ok) return false;
@@ -238,6 +242,10 @@ void ParentBase(const std::string &path, std::string *parent, std::string *base)
   if (parent->empty()) *parent = "/";
 }
 
+// "/proc/self/fd/N" names an fd of ours for mount(2), which takes paths only. Used before
+// pivot_root alone, where /proc is still the host's own procfs (nothing of the container's is
+// mounted over it yet); after pivot_root the container's /proc is image- or config-controlled, so
+// everything from there on works on fds (mount_setattr, open_tree, move_mount, fsmount).
 std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 unsigned long CurrentMountFlags(const std::string &target) {
@@ -254,15 +262,74 @@ unsigned long CurrentMountFlags(const std::string &target) {
   return f;
 }
 
-// Remount the mount at `path` (inside root) with `add` flags on top of its current ones.
-// MS_REMOUNT|MS_BIND replaces every per-mount flag, so the current ones are read back first
-// (dropping nosuid/nodev/noexec by accident would be a privilege leak).
+// MS_* per-mount flags as mount_setattr(2) attributes.
+uint64_t MountAttrs(unsigned long ms) {
+  uint64_t a = 0;
+  if (ms & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (ms & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (ms & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (ms & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  if (ms & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+  if (ms & MS_NOSYMFOLLOW) a |= MOUNT_ATTR_NOSYMFOLLOW;
+  if (ms & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
+  else if (ms & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
+  return a;
+}
+
+// Add attributes to the mount whose root `fd` is (EINVAL if fd is not a mount's root). Only the
+// given attributes change: nosuid/nodev/noexec already set stay set, which MS_REMOUNT|MS_BIND
+// would have reset unless every current flag was passed again.
+int AddMountAttrs(int fd, uint64_t set) {
+  struct mount_attr a;
+  memset(&a, 0, sizeof a);
+  a.attr_set = set;
+  if (set & MOUNT_ATTR__ATIME) a.attr_clr = MOUNT_ATTR__ATIME;
+  return mount_setattr(fd, "", AT_EMPTY_PATH, &a, sizeof a);
+}
+
+// Attach the detached mount `tree` on top of what `target` (an fd) is: no path is looked up.
+int AttachMount(int tree, int target) {
+  return move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+// Remount the mount at `path` (inside root, which must be a mount's root) with `add` on top.
 void RemountInRoot(int root, const std::string &path, unsigned long add, const char *what) {
   Fd fd(OpenInRoot(root, path, O_PATH));
   if (fd.fd < 0) Fail(errno, std::string("open ") + path);
-  std::string t = FdPath(fd.fd);
-  unsigned long flags = CurrentMountFlags(t) | add;
-  if (mount(nullptr, t.c_str(), nullptr, MS_REMOUNT | MS_BIND | flags, nullptr) < 0) Fail(errno, what);
+  if (AddMountAttrs(fd.fd, MountAttrs(add)) < 0) Fail(errno, what);
+}
+
+// A private procfs instance (fsopen + fsmount): a detached mount that no path reaches, made in the
+// container's pid namespace. Neither the image (its own /proc) nor a config mount over a /proc entry
+// can stand in for it (CVE-2025-52881: redirected /proc writes). `pidOnly` asks for subset=pid
+// (Linux 5.8; a full procfs where the kernel lacks it): just the process directories.
+int OpenPrivateProc(bool pidOnly) {
+  Fd ctx(fsopen("proc", FSOPEN_CLOEXEC));
+  if (ctx.fd < 0) return -1;
+  if (pidOnly) fsconfig(ctx.fd, FSCONFIG_SET_STRING, "subset", "pid", 0);
+  if (fsconfig(ctx.fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return -1;
+  Fd m(fsmount(ctx.fd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  if (m.fd < 0) return -1;
+  struct statfs sf;
+  if (fstatfs(m.fd, &sf) < 0) return -1;
+  if (sf.f_type != PROC_SUPER_MAGIC) { errno = EXDEV; return -1; }
+  return m.release();
+}
+
+// Open `rel` beneath the directory fd `dir` without following any symlink or crossing a mount.
+int OpenBeneath(int dir, const std::string &rel, int flags) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  long fd;
+  do fd = syscall(SYS_openat2, dir, rel.c_str(), &how, sizeof how); while (fd < 0 && errno == EAGAIN);
+  return static_cast<int>(fd);
+}
+
+bool OnFs(int fd, long magic) {
+  struct statfs sf;
+  return fstatfs(fd, &sf) == 0 && sf.f_type == magic;
 }
 
 // ---- ops ---------------------------------------------------------------------------------------
@@ -271,7 +338,23 @@ void OpMount(const Op &op) {
   unsigned long flags = static_cast<unsigned long>(op.ints.at(0));
   unsigned long prop = static_cast<unsigned long>(op.ints.at(1));
   bool bind = op.ints.at(2) != 0;
+  bool procAllowed = op.ints.size() > 3 && op.ints.at(3) != 0;
   const std::string &src = op.strs.at(0), &dest = op.strs.at(1), &fstype = op.strs.at(2), &data = op.strs.at(3);
+
+  // procfs and sysfs only on a real directory (runc's rule): an image that made /proc a symlink
+  // (to /tmp, to anywhere) must not decide where the container's procfs lands.
+  if (!bind && (fstype == "proc" || fstype == "sysfs")) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    std::string rel = dest.substr(dest.find_first_not_of('/') == std::string::npos ? dest.size() : dest.find_first_not_of('/'));
+    Fd d(static_cast<int>(syscall(SYS_openat2, g_root, rel.empty() ? "." : rel.c_str(), &how, sizeof how)));
+    struct stat st;
+    if (d.fd < 0 ? errno != ENOENT : (fstat(d.fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+      Fail(0, "filesystem \"" + fstype + "\" must be mounted on ordinary directory");
+    }
+  }
 
   // A bind mount of a file needs a file to mount on; everything else needs a directory.
   bool dir = true;
@@ -299,6 +382,10 @@ void OpMount(const Op &op) {
   {
     Fd target(OpenInRoot(g_root, dest, O_PATH));
     if (target.fd < 0) Fail(errno, "open " + dest);
+    // Nothing but proc itself (and runc's few lxcfs-style files) may be mounted inside /proc:
+    // a mount over /proc/sys/... would redirect sysctl writes (CVE-2025-52881). The compiler
+    // refuses such destinations by name; this catches the ones an image symlink leads into /proc.
+    if (!procAllowed && OnFs(target.fd, PROC_SUPER_MAGIC)) Fail(0, "\"" + dest + "\" cannot be mounted because it is inside /proc");
     std::string t = FdPath(target.fd);
     if (bind) {
       if (mount(src.c_str(), t.c_str(), nullptr, MS_BIND | (flags & MS_REC), nullptr) < 0) Fail(errno, "mount");
@@ -352,12 +439,78 @@ void OpSymlink(const Op &op) {
   if (symlinkat(op.strs.at(0).c_str(), pd.fd, base.c_str()) < 0 && errno != EEXIST) Fail(errno, "symlink");
 }
 
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string Unescape(const std::string &s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7') {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The mountinfo lines (split into fields) of this mount namespace, read once.
+std::vector<std::vector<std::string>> MountInfo() {
+  std::vector<std::vector<std::string>> out;
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) Fail(errno, "open /proc/self/mountinfo");
+  char *line = nullptr;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    // id parent maj:min root mountpoint options [optional fields...] - fstype source superopts
+    std::vector<std::string> fields;
+    char *save = nullptr;
+    for (char *t = strtok_r(line, " \n", &save); t; t = strtok_r(nullptr, " \n", &save)) fields.push_back(t);
+    if (fields.size() >= 7) out.push_back(fields);
+  }
+  free(line);
+  fclose(f);
+  return out;
+}
+
+// The filesystem type of a mountinfo line (the field after "-").
+std::string MountFsType(const std::vector<std::string> &fields) {
+  for (size_t i = 6; i + 1 < fields.size(); i++) if (fields[i] == "-") return fields[i + 1];
+  return "";
+}
+
+bool PathUnder(const std::string &p, const std::string &dir) {
+  return p == dir || (p.compare(0, dir.size(), dir) == 0 && (dir == "/" || p[dir.size()] == '/'));
+}
+
+void HideHostProcAndSys(const std::string &rootfs) {
+  for (const auto &fields : MountInfo()) {
+    std::string type = MountFsType(fields);
+    std::string mp = Unescape(fields[4]);
+    if ((type != "proc" && type != "sysfs") || fields[3] != "/" || PathUnder(mp, rootfs)) continue;
+    // rslave first, so that the unmount does not propagate back to the host.
+    if (mount(nullptr, mp.c_str(), nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT) continue;  // already gone with a parent detached before it
+      Fail(errno, "make " + mp + " rslave");
+    }
+    if (umount2(mp.c_str(), MNT_DETACH) < 0) {
+      if (errno != EINVAL && errno != EPERM) Fail(errno, "unmount " + mp);
+      // A mount we may not unmount (locked): cover it instead.
+      if (mount("tmpfs", mp.c_str(), "tmpfs", MS_RDONLY, nullptr) < 0) Fail(errno, "cover " + mp);
+    }
+  }
+}
+
 void OpPivot(const Op &op) {
   bool noPivot = op.ints.at(0) != 0;
   const std::string &rootfs = op.strs.at(0);
   if (chdir(rootfs.c_str()) < 0) Fail(errno, "chdir " + rootfs);
   if (noPivot) {
     // --no-pivot: move the rootfs over / and chroot (for ramfs roots where pivot_root is refused).
+    // chroot leaves the old root's mounts in the namespace. The kernel lets a process that makes
+    // a new user namespace mount a fresh procfs/sysfs only if no fully visible one is in its mount
+    // namespace (mount_too_revealing): the host's /proc and /sys would count, and the container
+    // could mount an unmasked /proc. Detach them (or cover them) first, as runc does.
+    HideHostProcAndSys(rootfs);
     if (mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) Fail(errno, "mount --move");
     if (chroot(".") < 0) Fail(errno, "chroot");
   } else {
@@ -388,6 +541,9 @@ int OpenDevNull() {
   return fd;
 }
 
+// maskedPaths and readonlyPaths run after pivot_root: the mounts are made detached (fsmount,
+// open_tree) and attached by fd (move_mount), so no path through the container's /proc, which the
+// image or the config controls, is ever used.
 void OpMask(const Op &op) {
   const std::string &path = op.strs.at(0);
   Fd fd(OpenInRoot(g_root, path, O_PATH));
@@ -397,41 +553,35 @@ void OpMask(const Op &op) {
   }
   struct stat st;
   if (fstat(fd.fd, &st) < 0) Fail(errno, "stat " + path);
-  std::string t = FdPath(fd.fd);
+  Fd tree;
   if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", t.c_str(), "tmpfs", MS_RDONLY, nullptr) < 0) Fail(errno, "mount tmpfs");
+    // An empty read-only tmpfs over a directory (runc's mask).
+    Fd ctx(fsopen("tmpfs", FSOPEN_CLOEXEC));
+    if (ctx.fd < 0) Fail(errno, "fsopen tmpfs");
+    if (fsconfig(ctx.fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) Fail(errno, "create tmpfs");
+    tree.fd = fsmount(ctx.fd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+    if (tree.fd < 0) Fail(errno, "fsmount tmpfs");
   } else {
     Fd null(OpenDevNull());
-    if (mount(FdPath(null.fd).c_str(), t.c_str(), nullptr, MS_BIND, nullptr) < 0) Fail(errno, "bind /dev/null");
+    tree.fd = open_tree(null.fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree.fd < 0) Fail(errno, "clone /dev/null");
   }
+  if (AttachMount(tree.fd, fd.fd) < 0) Fail(errno, S_ISDIR(st.st_mode) ? "mount tmpfs" : "bind /dev/null");
 }
 
 void OpReadonly(const Op &op) {
   const std::string &path = op.strs.at(0);
-  {
-    Fd fd(OpenInRoot(g_root, path, O_PATH));
-    if (fd.fd < 0) {
-      if (errno == ENOENT) return;
-      Fail(errno, "open " + path);
-    }
-    std::string t = FdPath(fd.fd);
-    if (mount(t.c_str(), t.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) Fail(errno, "bind");
+  Fd fd(OpenInRoot(g_root, path, O_PATH));
+  if (fd.fd < 0) {
+    if (errno == ENOENT) return;
+    Fail(errno, "open " + path);
   }
-  RemountInRoot(g_root, path, MS_RDONLY, "remount read-only");
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string Unescape(const std::string &s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); i++) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7') {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
+  // A recursive bind of the path, made read-only while still detached, then put over it: there is
+  // no moment where the path is covered but writable.
+  Fd tree(open_tree(fd.fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+  if (tree.fd < 0) Fail(errno, "bind");
+  if (AddMountAttrs(tree.fd, MOUNT_ATTR_RDONLY) < 0) Fail(errno, "remount read-only");
+  if (AttachMount(tree.fd, fd.fd) < 0) Fail(errno, "bind");
 }
 
 // pivot_root(2) refuses (EINVAL) when the new root's parent mount is shared, and a bind mount of
@@ -440,21 +590,11 @@ std::string Unescape(const std::string &s) {
 // mount that contains the rootfs private in our namespace (rootfsPropagation is applied to the
 // container's "/" after pivot_root).
 void MakeParentMountPrivate(const std::string &rootfs) {
-  FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f) Fail(errno, "open /proc/self/mountinfo");
   std::string best;
   bool bestShared = false;
-  char *line = nullptr;
-  size_t cap = 0;
-  while (getline(&line, &cap, f) > 0) {
-    // id parent maj:min root mountpoint options [optional fields...] - fstype source superopts
-    std::vector<std::string> fields;
-    char *save = nullptr;
-    for (char *t = strtok_r(line, " \n", &save); t; t = strtok_r(nullptr, " \n", &save)) fields.push_back(t);
-    if (fields.size() < 7) continue;
+  for (const auto &fields : MountInfo()) {
     std::string mp = Unescape(fields[4]);
-    bool under = mp == "/" || rootfs == mp || (rootfs.compare(0, mp.size(), mp) == 0 && rootfs[mp.size()] == '/');
-    if (!under || mp.size() < best.size()) continue;
+    if (!PathUnder(rootfs, mp) || mp.size() < best.size()) continue;
     bool shared = false;
     for (size_t i = 6; i < fields.size() && fields[i] != "-"; i++) {
       if (fields[i].compare(0, 7, "shared:") == 0) shared = true;
@@ -462,8 +602,6 @@ void MakeParentMountPrivate(const std::string &rootfs) {
     best = mp;
     bestShared = shared;  // later lines win on ties: the topmost mount of a stack
   }
-  free(line);
-  fclose(f);
   if (bestShared && mount(nullptr, best.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) Fail(errno, "make " + best + " private");
 }
 
@@ -471,6 +609,21 @@ void WriteFile(const std::string &path, const std::string &value) {
   Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.fd < 0) Fail(errno, "open " + path);
   if (write(fd.fd, value.data(), value.size()) < 0) Fail(errno, "write " + path);
+}
+
+// linux.sysctl. The compiler lets through only keys of namespaces the container has its own of
+// (runc's rules) and gives the file relative to /proc (`sys/net/ipv4/ip_forward`). It is opened in
+// a private procfs, beneath it, following no symlink, and must be on procfs: no mount over /proc
+// and no image-made /proc can redirect the write to the host (CVE-2025-52881). Net, ipc and uts
+// sysctls act on the namespaces of the process that opens them, which is this one.
+void OpSysctl(const Op &op) {
+  const std::string &rel = op.strs.at(0), &value = op.strs.at(1);
+  Fd proc(OpenPrivateProc(false));
+  if (proc.fd < 0) Fail(errno, "mount a private procfs");
+  Fd f(OpenBeneath(proc.fd, rel, O_WRONLY));
+  if (f.fd < 0) Fail(errno, "open /proc/" + rel);
+  if (!OnFs(f.fd, PROC_SUPER_MAGIC)) Fail(EXDEV, "/proc/" + rel + " is not on procfs");
+  if (write(f.fd, value.data(), value.size()) < 0) Fail(errno, "write /proc/" + rel);
 }
 
 // Go's exec.LookPath, which runc uses: a name with a slash is used as is, otherwise each PATH
@@ -508,9 +661,22 @@ void OpResolveExec(const Op &op) {
 
 // runc (and crun) give the process HOME when the config has none: the home directory of its uid
 // in the container's /etc/passwd, or "/". containerd's `ctr run` configs have no env at all.
-void LookupHome(uid_t uid) {
-  FILE *f = fopen("/etc/passwd", "re");
-  if (!f) return;
+// The file is the image's: resolved inside the root with no magic link (a symlink to
+// /proc/self/fd/N/../.. must not reach a host file), opened without blocking and read only if it
+// is a regular file (a FIFO would hang us, a device could be endless).
+void OpLookupHome(const Op &op) {
+  uid_t uid = static_cast<uid_t>(op.ints.at(0));
+  Fd fd(OpenInRoot(g_root, "/etc/passwd", O_RDONLY | O_NONBLOCK | O_NOCTTY));
+  if (fd.fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return;
+    Fail(errno, "open /etc/passwd");
+  }
+  struct stat st;
+  if (fstat(fd.fd, &st) < 0) Fail(errno, "stat /etc/passwd");
+  if (!S_ISREG(st.st_mode)) Fail(0, "/etc/passwd is not a regular file");
+  FILE *f = fdopen(fd.fd, "re");
+  if (!f) Fail(errno, "read /etc/passwd");
+  fd.release();
   char line[4096];
   while (fgets(line, sizeof line, f)) {
     // name:passwd:uid:gid:gecos:home:shell
@@ -526,15 +692,30 @@ void LookupHome(uid_t uid) {
     char *end = nullptr;
     unsigned long u = strtoul(fields[2], &end, 10);
     if (end == fields[2] || *end != 0 || u != uid) continue;
+    char *nl = strchr(fields[5], '\n');
+    if (nl) *nl = 0;
     if (fields[5][0] != 0) g_home = fields[5];
     break;
   }
   fclose(f);
 }
 
+// process.cwd, as runc does since 1.1.12 (CVE-2024-21626): created if missing (MKDIR, before the
+// read-only remounts), resolved inside the root without following magic links (`/proc/self/fd/N`
+// would name one of our fds), entered by fd, and then checked: getcwd(2) must give a path under
+// the root (the kernel writes "(unreachable)..." otherwise).
+void OpChdir(const Op &op) {
+  const std::string &cwd = op.strs.at(0);
+  Fd d(OpenInRoot(g_root, cwd, O_PATH | O_DIRECTORY));
+  if (d.fd < 0) Fail(errno, "open " + cwd);
+  if (fchdir(d.fd) < 0) Fail(errno, "chdir " + cwd);
+  char buf[4097];
+  if (syscall(SYS_getcwd, buf, sizeof buf) < 0) Fail(errno, "getcwd");
+  if (buf[0] != '/') Fail(0, "current working directory is outside of container mount namespace root -- possible container breakout detected");
+}
+
 void OpUser(const Op &op) {
   uid_t uid = static_cast<uid_t>(op.ints.at(0));
-  LookupHome(uid);
   gid_t gid = static_cast<gid_t>(op.ints.at(1));
   int64_t um = op.ints.at(2);
   std::vector<gid_t> gids;
@@ -544,6 +725,9 @@ void OpUser(const Op &op) {
   if (setgroups(gids.size(), gids.empty() ? nullptr : gids.data()) < 0) Fail(errno, "setgroups");
   if (setresgid(gid, gid, gid) < 0) Fail(errno, "setresgid");
   if (setresuid(uid, uid, uid) < 0) Fail(errno, "setresuid");
+  // A change of effective uid/gid clears the parent-death signal (prctl(2)): arm it again, the
+  // init must still die with `tsrunc create` until the container is recorded (WAIT_START).
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) Fail(errno, "prctl(PR_SET_PDEATHSIG)");
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) Fail(errno, "prctl(PR_SET_KEEPCAPS)");
   if (um >= 0) umask(static_cast<mode_t>(um));
 }
@@ -553,16 +737,11 @@ void OpCaps(const Op &op) {
   uint64_t bounding = static_cast<uint64_t>(op.ints.at(1));
   uint64_t eff = static_cast<uint64_t>(op.ints.at(2)), perm = static_cast<uint64_t>(op.ints.at(3));
   uint64_t inh = static_cast<uint64_t>(op.ints.at(4)), amb = static_cast<uint64_t>(op.ints.at(5));
-  int last = CAP_LAST_CAP;
-  {
-    // The running kernel may know more capabilities than our headers.
-    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      char b[16] = {0};
-      if (read(fd, b, sizeof b - 1) > 0) last = atoi(b);
-      close(fd);
-    }
-  }
+  // The running kernel may know more capabilities than our headers: ask it, not a file. (This
+  // runs after pivot_root, where /proc/sys/kernel/cap_last_cap would be the image's to forge, and a
+  // low number would leave capabilities in the bounding set.)
+  int last = 0;
+  while (last < 63 && prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0) last++;
   if (phase == 0) {
     for (int c = 0; c <= last && c < 64; c++) {
       if (bounding & (1ULL << c)) continue;
@@ -591,11 +770,13 @@ void OpCaps(const Op &op) {
   }
 }
 
-// The create/start handshake. READY tells `create` that every setup step worked; then this
-// process blocks in open(exec.fifo, O_WRONLY) until `start` opens the read end. The fifo is
-// reached through the O_PATH fd taken before pivot_root (the state dir is not visible from the
-// container) and the host /proc/self/fd directory opened then too, so this works even if the
-// container has no /proc.
+// The create/start handshake. READY tells `create` that every setup step worked; the init then
+// waits for COMMIT, which `create` sends once state.json (and the pid file) are written: if create
+// dies before that (killed, crashed), the socket reads EOF and the init exits, so a half-made
+// container never outlives its creator (the parent-death signal covers the steps before). Only
+// then does it block in open(exec.fifo, O_WRONLY) until `start` opens the read end. The fifo is
+// reopened from its O_PATH fd (OPEN_FIFO) through the private procfs taken at PROC_HANDLE, so
+// this needs no /proc in the container and no host directory fd at any time.
 void OpWaitStart() {
   if (g_root >= 0) {
     close(g_root);  // every path op is done: hold nothing but what the handshake needs
@@ -605,19 +786,24 @@ void OpWaitStart() {
   memset(&m, 0, sizeof m);
   m.type = SYNC_READY;
   if (send(g_sync, &m, sizeof m, MSG_NOSIGNAL) < 0) Fail(errno, "send ready");
+  uint8_t commit = 0;
+  ssize_t n;
+  do n = recv(g_sync, &commit, 1, 0); while (n < 0 && errno == EINTR);
+  if (n != 1 || commit != SYNC_COMMIT) _exit(1);  // `create` went away before recording us
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);            // recorded: from now on we outlive `create`
   close(g_sync);
   g_sync = -1;
   if (g_fifo < 0) return;  // no fifo in the plan: start right away
   int fd;
-  do fd = openat(g_procfd, std::to_string(g_fifo).c_str(), O_WRONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+  std::string self = "self/fd/" + std::to_string(g_fifo);
+  do fd = openat(g_proc, self.c_str(), O_WRONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
   if (fd < 0) Fail(errno, "open exec.fifo");
-  ssize_t n;
+  close(g_proc);
+  close(g_fifo);
+  g_fifo = g_proc = -1;
   do n = write(fd, "0", 1); while (n < 0 && errno == EINTR);
   if (n < 0) Fail(errno, "write exec.fifo");
   close(fd);
-  close(g_fifo);
-  close(g_procfd);
-  g_fifo = g_procfd = -1;
 }
 
 [[noreturn]] void OpExec(const Op &op) {
@@ -706,11 +892,15 @@ void RunOp(const Op &op) {
     case OP_MKNOD: OpMknod(op); break;
     case OP_SYMLINK: OpSymlink(op); break;
     case OP_OPEN_FIFO:
-      g_fifo = open(op.strs.at(0).c_str(), O_PATH | O_CLOEXEC);
+      // O_PATH|O_NOFOLLOW of the fifo itself: not a directory, so nothing can be walked from it.
+      g_fifo = open(op.strs.at(0).c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
       if (g_fifo < 0) Fail(errno, "open");
-      g_procfd = open("/proc/self/fd", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-      if (g_procfd < 0) Fail(errno, "open /proc/self/fd");
       break;
+    case OP_PROC_HANDLE:
+      g_proc = OpenPrivateProc(true);
+      if (g_proc < 0) Fail(errno, "mount a private procfs");
+      break;
+    case OP_LOOKUP_HOME: OpLookupHome(op); break;
     case OP_PIVOT_ROOT: OpPivot(op); break;
     case OP_REMOUNT: RemountInRoot(g_root, op.strs.at(0), static_cast<unsigned long>(op.ints.at(0)), "remount"); break;
     case OP_MASK: OpMask(op); break;
@@ -721,14 +911,17 @@ void RunOp(const Op &op) {
     case OP_DOMAINNAME:
       if (setdomainname(op.strs.at(0).data(), op.strs.at(0).size()) < 0) Fail(errno, "setdomainname");
       break;
-    case OP_SYSCTL: WriteFile(op.strs.at(0), op.strs.at(1)); break;
+    case OP_SYSCTL: OpSysctl(op); break;
     case OP_OOM_SCORE_ADJ: WriteFile("/proc/self/oom_score_adj", std::to_string(op.ints.at(0))); break;
     case OP_UNSHARE:
       if (unshare(static_cast<int>(op.ints.at(0))) < 0) Fail(errno, "unshare");
       break;
-    case OP_CHDIR:
-      if (chdir(op.strs.at(0).c_str()) < 0) Fail(errno, "chdir");
+    case OP_CHDIR: OpChdir(op); break;
+    case OP_MKDIR: {
+      Fd d(MkdirAllInRoot(g_root, op.strs.at(0)));
+      if (d.fd < 0) Fail(errno, "mkdir " + op.strs.at(0));
       break;
+    }
     case OP_RLIMIT: {
       struct rlimit rl;
       rl.rlim_cur = op.ints.at(1) < 0 ? RLIM_INFINITY : static_cast<rlim_t>(op.ints.at(1));

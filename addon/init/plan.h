@@ -9,7 +9,8 @@
 //  -----+-----------------+----------------------------------------+---------------------------------
 //   1   | ROOT_PROPAGATE  | flags (MS_REC|MS_SLAVE|...)            | -            (mount "" on "/")
 //   2   | BIND_ROOTFS     | -                                      | rootfs (absolute host path)
-//   3   | MOUNT           | flags, propagation, isBind, isDir      | source, dest (in rootfs), fstype, data
+//   3   | MOUNT           | flags, propagation, isBind,            | source, dest (in rootfs), fstype, data
+//       |                 | procAllowed (may land inside /proc)    |
 //   4   | MKNOD           | mode (S_IFCHR|perm...), major, minor,  | path (in rootfs)
 //       |                 | uid, gid                               |
 //   5   | SYMLINK         | -                                      | target, linkpath (in rootfs)
@@ -20,7 +21,7 @@
 //  10   | READONLY        | -                                      | path
 //  11   | HOSTNAME        | -                                      | name
 //  12   | DOMAINNAME      | -                                      | name
-//  13   | SYSCTL          | -                                      | /proc/sys/... path, value
+//  13   | SYSCTL          | -                                      | path under /proc (sys/...), value
 //  14   | OOM_SCORE_ADJ   | value                                  | -
 //  15   | UNSHARE         | clone flags                            | -
 //  16   | CHDIR           | -                                      | dir
@@ -35,6 +36,9 @@
 //  22   | WAIT_START      | -                                      | -
 //  23   | EXEC            | keepFds (fds 3..3+n-1 stay open), nargs| argv..., then envp
 //  24   | SESSION_KEYRING | -                                      | name (`_ses.<id>`)
+//  25   | PROC_HANDLE     | -                                      | -   (private procfs to reopen the fifo)
+//  26   | LOOKUP_HOME     | uid                                    | -   (HOME from the image's /etc/passwd)
+//  27   | MKDIR           | -                                      | path (mkdir -p inside the root)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -67,6 +71,9 @@ enum OpCode : uint32_t {
   OP_WAIT_START = 22,
   OP_EXEC = 23,
   OP_SESSION_KEYRING = 24,
+  OP_PROC_HANDLE = 25,
+  OP_LOOKUP_HOME = 26,
+  OP_MKDIR = 27,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

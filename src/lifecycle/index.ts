@@ -4,7 +4,7 @@
 // create/run/explain).
 import fs = require('fs');  // `import x = require` compiles to a plain require (no __importStar copy)
 import path = require('path');
-import { TsruncError, isErrnoLike } from '../errors';
+import { TsruncError, causeText, isErrnoLike } from '../errors';
 import { StateStore, writePidFile, type StateRecord } from '../state/store';
 import { validateId } from '../state/id';
 import { pidStartTime } from '../sys/proc';
@@ -86,15 +86,26 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Hold the per-id lock for the duration of fn (serialises start/kill/delete of one id). */
-function withLock<T>(store: StateStore, id: string, fn: () => T): T {
-  let fd: number;
+/**
+ * Take the per-id lock: a flock on the container's directory itself (nothing is created, so it
+ * works on a read-only or full state root; a symlink in place of the directory is refused).
+ * Serialises create (held until the container is recorded), start, kill and delete of one id.
+ */
+function lockId(store: StateStore, id: string): number {
   try {
-    fd = native().lockFile(path.join(store.dir(id), '.lock'));
+    return native().lockDir(store.dir(id));
   } catch (e) {
-    if (isErrnoLike(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) throw new TsruncError('E_NOT_EXIST', 'container does not exist');
-    throw e;
+    if (isErrnoLike(e) && e.code === 'ENOENT') throw new TsruncError('E_NOT_EXIST', 'container does not exist');
+    if (isErrnoLike(e) && (e.code === 'ELOOP' || e.code === 'ENOTDIR')) {
+      throw new TsruncError('E_STATE', `state directory \`${store.dir(id)}\` is not a directory (a symlink?): refusing to use it`);
+    }
+    throw new TsruncError('E_STATE', `lock state directory \`${store.dir(id)}\`: ${causeText(e)}`, { cause: e });
   }
+}
+
+/** Hold the per-id lock for the duration of fn. */
+function withLock<T>(store: StateStore, id: string, fn: () => T): T {
+  const fd = lockId(store, id);
   try {
     return fn();
   } finally {
@@ -197,53 +208,56 @@ function doCreate(g: GlobalOptions, o: CreateOptions): Created {
   store.createDir(o.id);
   let cgroupMade = false;
   let pidfd = -1;
+  let lock = -1;
   try {
+    // Held until the container is recorded: a `delete --force` of this id waits for us, and finds
+    // the directory without state.json only if we died (then it cleans up after us).
+    lock = lockId(store, o.id);
+    // Where the cgroup will be, for that cleanup: written before the cgroup exists.
+    writeCreating(store, o.id, p.cgroup.toRecord());
     n.mkfifo(fifo, 0o622);
-    // As runc: never start a container in a cgroup that is in use or frozen.
-    if (p.cgroup.pids().length > 0) {
-      throw new TsruncError('E_CGROUP', `cgroup of container \`${o.id}\` already has processes: refusing to share it`);
-    }
-    if (p.cgroup.freezerState() !== 'thawed') {
-      throw new TsruncError('E_CGROUP', `cgroup of container \`${o.id}\` is frozen: refusing to use it`);
-    }
+    // As runc (1.2 and later): never start a container in a cgroup that is in use or frozen.
+    const busy = p.cgroup.pids().length;
+    if (busy > 0) throw new TsruncError('E_CGROUP', `container's cgroup is not empty: ${busy} process(es) found`);
+    if (p.cgroup.freezerState() !== 'thawed') throw new TsruncError('E_CGROUP', "container's cgroup unexpectedly frozen");
     p.cgroup.create();
     cgroupMade = true;
     p.cgroup.setDevices(p.devices);
     applyCpuShares(p);
     phase('cgroup');
+    let rec: StateRecord;
     const child = spawnIntoCgroup(n, p, { initPath: initPath(), plan: encodeOps(p.plan.ops), cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds });
     pidfd = child.pidfd;
     phase('clone');
     try {
       if (!child.inCgroup) p.cgroup.addPid(child.pid);
       n.syncGo(child.sock);
-      const r = n.syncWait(child.sock);
+      const timeout = setupTimeoutMs();
+      const r = n.syncWait(child.sock, timeout);
       phase('container setup');
       if (r.type === 'error') throw setupError(p.plan, r.step, r.errno, r.detail);
       if (r.type === 'eof') {
         throw new TsruncError('E_SETUP', 'container init exited during setup without reporting an error');
       }
+      if (r.type === 'timeout') {
+        throw new TsruncError('E_SETUP', `container setup did not finish within ${timeout / 1000} s (TSRUNC_SETUP_TIMEOUT): the init was killed`);
+      }
+      const start = pidStartTime(child.pid);
+      if (start === null) throw new TsruncError('E_SETUP', 'container init exited right after setup');
+      rec = record(o, p, child.pid, start);
+      store.write(rec);
+      if (o.pidFile) writePidFile(o.pidFile, child.pid);
+      // Recorded: the init may now outlive us (it exits by itself if this never arrives).
+      try {
+        n.syncCommit(child.sock);
+      } catch {
+        throw new TsruncError('E_SETUP', 'container init exited right after setup');
+      }
     } finally {
       fs.closeSync(child.sock);
     }
-    const start = pidStartTime(child.pid);
-    if (start === null) throw new TsruncError('E_SETUP', 'container init exited right after setup');
-    const rec: StateRecord = {
-      ociVersion: OCI_VERSION,
-      id: o.id,
-      pid: child.pid,
-      pidStartTime: start,
-      bundle: p.bundle,
-      rootfs: p.rootfs,
-      created: rfc3339Nano(),
-      owner: '',
-      cgroup: p.cgroup.toRecord(),
-      namespaces: p.plan.namespaces.map((x) => x.type),
-    };
-    if (p.spec.annotations) rec.annotations = p.spec.annotations;
-    store.write(rec);
-    if (o.pidFile) writePidFile(o.pidFile, child.pid);
     phase('state');
+    fs.closeSync(lock);
     return { rec, pidfd, store, cgroup: p.cgroup };
   } catch (e) {
     // Bad input or a failed setup leaves nothing behind: no process, cgroup or state dir. The
@@ -257,8 +271,48 @@ function doCreate(g: GlobalOptions, o: CreateOptions): Created {
       try { p.cgroup.destroy(); } catch (ce) { g.log('warning', `remove cgroup: ${(ce as Error).message}`); }
     }
     store.remove(o.id);
+    if (lock >= 0) fs.closeSync(lock);
     throw e;
   }
+}
+
+/**
+ * `<dir>/creating.json`: the cgroup record of a container being created, so that a `delete --force`
+ * after a killed create knows which cgroup to empty and remove. Our own fresh directory (made by an
+ * exclusive mkdir), so O_EXCL is enough.
+ */
+const CREATING_FILE = 'creating.json';
+
+function writeCreating(store: StateStore, id: string, cgroup: unknown): void {
+  const file = path.join(store.dir(id), CREATING_FILE);
+  try {
+    fs.writeFileSync(file, JSON.stringify({ cgroup }), { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    throw new TsruncError('E_STATE', `write \`${file}\`: ${causeText(e)}`, { cause: e });
+  }
+}
+
+/** The setup timeout: TSRUNC_SETUP_TIMEOUT seconds, 120 by default (a slow network mount). */
+function setupTimeoutMs(): number {
+  const s = Number(process.env.TSRUNC_SETUP_TIMEOUT ?? '');
+  return Number.isFinite(s) && s > 0 ? Math.round(s * 1000) : 120_000;
+}
+
+function record(o: CreateOptions, p: Prepared, pid: number, start: string): StateRecord {
+  const rec: StateRecord = {
+    ociVersion: OCI_VERSION,
+    id: o.id,
+    pid,
+    pidStartTime: start,
+    bundle: p.bundle,
+    rootfs: p.rootfs,
+    created: rfc3339Nano(),
+    owner: '',
+    cgroup: p.cgroup.toRecord(),
+    namespaces: p.plan.namespaces.map((x) => x.type),
+  };
+  if (p.spec.annotations) rec.annotations = p.spec.annotations;
+  return rec;
 }
 
 /**
@@ -453,7 +507,37 @@ function destroy(g: GlobalOptions, store: StateStore, rec: StateRecord, status: 
     if (!waitGone(rec, 5000)) throw new TsruncError('E_STATUS', `container \`${rec.id}\` init did not exit after SIGKILL`);
   }
   cg.destroy();
-  store.remove(rec.id);
+  removeDir(store, rec.id);
+}
+
+function removeDir(store: StateStore, id: string): void {
+  try {
+    store.remove(id);
+  } catch (e) {
+    throw new TsruncError('E_STATE', `remove state directory \`${store.dir(id)}\`: ${causeText(e)}`, { cause: e });
+  }
+}
+
+/**
+ * `delete --force` of a directory without state.json: a create that was killed before it recorded
+ * the container (we hold the lock, so none is running). Its init is gone (it dies with its
+ * creator); empty and remove the cgroup creating.json names, then the directory.
+ */
+function removeUnrecorded(g: GlobalOptions, store: StateStore, id: string): void {
+  const file = path.join(store.dir(id), CREATING_FILE);
+  let cgroup: unknown;
+  try {
+    cgroup = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cgroup?: unknown }).cgroup;
+  } catch (e) {
+    if (!(isErrnoLike(e) && e.code === 'ENOENT')) g.log('warning', `read \`${file}\`: ${causeText(e)}`);
+  }
+  if (cgroup !== undefined) {
+    const { fromRecord } = require('../cgroup/manager') as typeof import('../cgroup/manager');
+    const cg = fromRecord(cgroup, { native: lazyBpf });
+    if (cg.pids().length > 0) cg.killAll(9);
+    cg.destroy();
+  }
+  removeDir(store, id);
 }
 
 /** `delete`: remove a stopped container (with force: kill it first). */
@@ -462,7 +546,13 @@ export function del(g: GlobalOptions, o: DeleteOptions): void {
   const store = new StateStore(g.root);
   try {
     withLock(store, o.id, () => {
-      const rec = store.read(o.id);
+      let rec: StateRecord;
+      try {
+        rec = store.read(o.id);
+      } catch (e) {
+        if (o.force && e instanceof TsruncError && e.code === 'E_NOT_EXIST') return removeUnrecorded(g, store, o.id);
+        throw e;
+      }
       const status = statusOf(store, rec);
       // A created (never started) container is deleted like runc does: kill and remove.
       checkTransition(o.id, status, 'delete', { force: o.force || status === 'created' });
@@ -482,9 +572,23 @@ const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2
 export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
   const c = doCreate(g, o);
   const n = native();
+  // Foreground: the container shares our stdio; relay signals to its init until it exits. The
+  // relay is in place before the container starts, so a signal that comes as soon as it runs is
+  // not lost (nor does it kill us and leave the container behind).
+  const handlers: [string, () => void][] = [];
+  if (!o.detach) {
+    const os = require('os') as typeof import('os');
+    for (const name of FORWARDED) {
+      const num = os.constants.signals[name];
+      const h = () => { try { n.pidfdSendSignal(c.pidfd, num); } catch { /* exited */ } };
+      process.on(name, h);
+      handlers.push([name, h]);
+    }
+  }
   try {
     startRec(c.store, c.rec, c.pidfd);
   } catch (e) {
+    for (const [name, h] of handlers) process.removeListener(name, h);
     try { destroy(g, c.store, c.rec, 'running'); } catch { /* best effort */ }
     fs.closeSync(c.pidfd);
     throw e;
@@ -492,15 +596,6 @@ export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
   if (o.detach) {
     fs.closeSync(c.pidfd);
     return 0;
-  }
-  // Foreground: the container shares our stdio; relay signals to its init until it exits.
-  const os = require('os') as typeof import('os');
-  const handlers: [string, () => void][] = [];
-  for (const name of FORWARDED) {
-    const num = os.constants.signals[name];
-    const h = () => { try { n.pidfdSendSignal(c.pidfd, num); } catch { /* exited */ } };
-    process.on(name, h);
-    handlers.push([name, h]);
   }
   let status: import('../sys/native').ExitStatus;
   try {

@@ -10,11 +10,15 @@
 //   4. config mounts in config order (cgroup and sysfs-without-netns expanded)
 //   5. default devices and /dev symlinks, then linux.devices
 //   6. pivot_root (or MS_MOVE + chroot with --no-pivot)
-//   7. hostname, domainname, sysctls
-//   8. readonlyPaths, maskedPaths, rootfsPropagation on the new `/`, then root.readonly
-//   9. cwd, rlimits, executable lookup (so a missing binary fails at create, as in runc)
+//   7. hostname, domainname, sysctls (through a private procfs)
+//   8. the delayed read-only remounts of mounts that steps 4-5 wrote into (a `ro` /dev), then
+//      readonlyPaths, maskedPaths, rootfsPropagation on the new `/`, then root.readonly
+//   9. cwd, rlimits, executable lookup (so a missing binary fails at create, as in runc), HOME
+//      from the image's /etc/passwd; every path the image or the config controls is resolved by
+//      now, and only then does the init open anything outside the container (PROC_HANDLE: a
+//      private procfs to reopen exec.fifo with after the user change)
 //  10. bounding set, user (groups, gid, uid), remaining capability sets, no_new_privs
-//  11. READY + wait on exec.fifo, then exec
+//  11. READY + wait for COMMIT and on exec.fifo, then exec
 import path = require('path');
 import { TsruncError } from '../errors';
 import type { Mount, Spec } from '../spec/types';
@@ -176,6 +180,69 @@ function q(s: string): string {
   return `\`${s}\``;
 }
 
+function invalid(message: string): never {
+  throw new TsruncError('E_CONFIG_INVALID', `config.json: ${message}`);
+}
+
+/** True when `p` is `dir` or below it (both absolute and normalized). */
+function isUnder(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir === '/' ? '/' : `${dir}/`);
+}
+
+// runc's list of files under /proc that may be mounted over (lxcfs emulates them).
+const PROC_MOUNT_ALLOWED = [
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
+  '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
+];
+
+/**
+ * Where a config mount may go relative to /proc (runc's checkProcMount): proc itself on /proc, a
+ * bind of a procfs on /proc (checked by the init: 2), the lxcfs files (1); nothing else inside
+ * /proc, where a mount would redirect what the runtime or the kernel reads and writes there
+ * (CVE-2025-52881). 0: outside /proc (the init still refuses it if the target turns out to be on
+ * procfs, through a symlink of the image).
+ */
+function procMountPolicy(m: Mount, dest: string, bind: boolean): number {
+  if (!isUnder(dest, '/proc')) return 0;
+  if (dest === '/proc') {
+    if (bind) return 2;
+    if (m.type === 'proc') return 1;
+    invalid(`mount on \`/proc\`: "/proc" cannot be mounted because it is not of type proc`);
+  }
+  if (PROC_MOUNT_ALLOWED.includes(dest)) return 1;
+  invalid(`mount on ${q(dest)}: "${dest}" cannot be mounted because it is inside /proc`);
+}
+
+// The sysctls runc allows with a new ipc namespace (besides fs.mqueue.*).
+const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+
+/**
+ * A linux.sysctl key as the file under /proc it names (`sys/net/ipv4/ip_forward`), if the
+ * container has the namespace the sysctl belongs to; otherwise runc's error. A key may use `/` as
+ * its separator (for names that contain dots, like `net/ipv4/conf/eth0.100/forwarding`), else `.`.
+ * Components are never empty, `.` or `..`: the file must be the sysctl the key names.
+ */
+export function sysctlPath(key: string, ns: ReadonlySet<string>): string {
+  const parts = key.split(key.includes('/') ? '/' : '.');
+  if (parts.some((c) => c === '' || c === '.' || c === '..' || c.includes('/'))) {
+    invalid(`/linux/sysctl: sysctl ${JSON.stringify(key)}: not a valid sysctl name`);
+  }
+  const name = parts.join('.');
+  const where = `/linux/sysctl: sysctl ${JSON.stringify(key)}`;
+  if (IPC_SYSCTLS.includes(name) || name.startsWith('fs.mqueue.')) {
+    if (!ns.has('ipc')) invalid(`${where} is not allowed in the hosts ipc namespace`);
+  } else if (name.startsWith('net.')) {
+    if (!ns.has('network')) invalid(`${where} not allowed in host network namespace`);
+  } else if (ns.has('uts') && name === 'kernel.domainname') {
+    // namespaced, and the spec's domainname field is the other way to set it
+  } else if (ns.has('uts') && name === 'kernel.hostname') {
+    invalid(`${where} is not allowed as it conflicts with the OCI "hostname" field`);
+  } else {
+    invalid(`${where} is not in a separate kernel namespace`);
+  }
+  return `sys/${parts.join('/')}`;
+}
+
 export function compile(spec: Spec, o: CompileOptions): Plan {
   checkSupported(spec);
   const proc = spec.process;
@@ -217,27 +284,43 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   add('BIND_ROOTFS', `bind-mount the rootfs ${q(o.rootfs)}`, [], [o.rootfs]);
 
   // 4.
-  let devIsBind = false;
-  for (const m of spec.mounts ?? []) {
-    // Relative destinations are deprecated and mean relative to `/` (config.md).
-    const dest = path.posix.resolve('/', m.destination);
-    if (dest === '/dev' && isBind(m)) devIsBind = true;
+  // Relative destinations are deprecated and mean relative to `/` (config.md).
+  const mounts = (spec.mounts ?? []).map((m) => ({ m, dest: path.posix.resolve('/', m.destination) }));
+  const devIsBind = mounts.some(({ m, dest }) => dest === '/dev' && isBind(m));
+  // What steps 4-5 create inside earlier mounts: later mount points, devices, /dev symlinks.
+  // (cgroup mount points are not: /sys/fs/cgroup exists in every sysfs.)
+  const isCgroup = (m: Mount) => m.type === 'cgroup' || m.type === 'cgroup2';
+  const created = [
+    ...mounts.map((x) => (isCgroup(x.m) ? '' : x.dest)),
+    ...(devIsBind ? [] : [...DEFAULT_DEVICES.map((d) => d.path), ...DEV_SYMLINKS.map(([, link]) => link)]),
+    ...(linux.devices ?? []).map((d) => d.path),
+  ];
+  // A read-only mount that tsrunc still has to write into (a `ro` tmpfs on /dev that gets the
+  // devices, /dev/pts, /dev/shm) is mounted writable and made read-only at step 8, as runc does.
+  const delayedReadonly: string[] = [];
+  mounts.forEach(({ m, dest }, i) => {
     const opts = parseMountOptions(m.options);
-    if (m.type === 'cgroup' || m.type === 'cgroup2') {
+    if (isCgroup(m)) {
       compileCgroupMount(m, dest, opts, nsTypes.has('cgroup'), o.host, add);
-      continue;
+      return;
     }
-    if (isBind(m)) {
+    const bind = isBind(m);
+    const proc = procMountPolicy(m, dest, bind);
+    if (opts.flags & MS.RDONLY && created.some((p, j) => p !== '' && p !== dest && isUnder(p, dest) && (j >= mounts.length || j > i))) {
+      opts.flags &= ~MS.RDONLY;
+      delayedReadonly.push(dest);
+    }
+    if (bind) {
       const src = path.resolve(o.bundle, m.source ?? '');
       add('MOUNT', `bind-mount ${q(src)} on ${q(dest)} (${flagNames(opts.flags | MS.BIND)})`,
-        [opts.flags | MS.BIND, opts.propagation, 1], [src, dest, '', '']);
-      continue;
+        [opts.flags | MS.BIND, opts.propagation, 1, proc], [src, dest, '', '']);
+      return;
     }
     const type = m.type ?? '';
     const data = opts.data.join(',');
     add('MOUNT', `mount ${q(m.source ?? type)} on ${q(dest)} (type ${type}, ${flagNames(opts.flags)}${data ? `, ${data}` : ''})`,
-      [opts.flags, opts.propagation, 0], [m.source ?? type, dest, type, data]);
-  }
+      [opts.flags, opts.propagation, 0, proc], [m.source ?? type, dest, type, data]);
+  });
 
   // 5. The default devices every container gets (runtime-spec config-linux.md "Default Devices"),
   //    unless /dev is the host's (a bind mount), then linux.devices.
@@ -269,10 +352,12 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     add(op, `set ${field} to ${q(value)}`, [], [value]);
   }
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
-    add('SYSCTL', `set sysctl ${q(k)} to ${q(v)}`, [], [`/proc/sys/${k.replace(/\./g, '/')}`, v]);
+    add('SYSCTL', `set sysctl ${q(k)} to ${q(v)}`, [], [sysctlPath(k, nsTypes), v]);
   }
 
-  // 8.
+  // 8. (process.cwd is created first, as runc does, so that a read-only root can still have it)
+  add('MKDIR', `create process.cwd ${q(proc.cwd)} if missing`, [], [proc.cwd]);
+  for (const d of delayedReadonly) add('REMOUNT', `remount ${q(d)} read-only (after it was populated)`, [MS.RDONLY], [d]);
   for (const p of linux.readonlyPaths ?? []) add('READONLY', `make ${q(p)} read-only`, [], [p]);
   for (const p of linux.maskedPaths ?? []) add('MASK', `mask ${q(p)}`, [], [p]);
   // Last of the mount work: an unbindable tree would refuse the bind mounts just above.
@@ -280,7 +365,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   if (spec.root?.readonly) add('REMOUNT', 'remount `/` read-only', [MS.RDONLY], ['/']);
 
   // 9.
-  add('CHDIR', `change directory to ${q(proc.cwd)}`, [], [proc.cwd]);
+  add('CHDIR', `change to process.cwd ${q(proc.cwd)}`, [], [proc.cwd]);
   for (const r of proc.rlimits ?? []) {
     const res = RLIMITS[r.type];
     if (res === undefined) throw new TsruncError('E_CONFIG_INVALID', `config.json: unknown rlimit \`${r.type}\``);
@@ -291,12 +376,15 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   const env = [...(proc.env ?? []), ...(o.extraEnv ?? [])];
   const pathEntry = [...env].reverse().find((e) => e.startsWith('PATH='));
   add('RESOLVE_EXEC', `find the executable ${q(args[0]!)}`, [pathEntry ? 1 : 0], [args[0]!, pathEntry ? pathEntry.slice(5) : '']);
+  // A missing user means uid 0, gid 0, as in runc (Go's zero value).
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  if (!env.some((e) => e.startsWith('HOME='))) add('LOOKUP_HOME', `find HOME for uid ${user.uid} in the image's \`/etc/passwd\``, [user.uid]);
+  if (o.fifoPath) add('PROC_HANDLE', 'mount a private procfs (to reopen exec.fifo after the user change)');
 
   // 10.
   const caps = proc.capabilities ?? {};
   const bounding = capMask(caps.bounding);
   add('CAPS', 'drop capabilities outside the bounding set', [0, bounding, 0n, 0n, 0n, 0n]);
-  const user = proc.user;
   const umask = user.umask ?? 0o022;
   add('USER', `set user to ${user.uid}:${user.gid}${user.additionalGids?.length ? ` groups ${user.additionalGids.join(',')}` : ''}`,
     [user.uid, user.gid, umask, ...(user.additionalGids ?? [])]);
@@ -304,7 +392,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   if (proc.noNewPrivileges) add('NO_NEW_PRIVS', 'set no_new_privs');
 
   // 11.
-  add('WAIT_START', o.fifoPath ? 'report ready and wait for `start` on exec.fifo' : 'report ready');
+  add('WAIT_START', o.fifoPath ? 'report ready, wait until recorded, then wait for `start` on exec.fifo' : 'report ready and wait until recorded');
   add('EXEC', `exec ${q(args[0]!)}`, [o.keepFds, args.length], [...args, ...env]);
 
   const host = [

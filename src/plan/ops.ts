@@ -26,6 +26,9 @@ export const OP = {
   WAIT_START: 22,
   EXEC: 23,
   SESSION_KEYRING: 24,
+  PROC_HANDLE: 25,
+  LOOKUP_HOME: 26,
+  MKDIR: 27,
 } as const;
 
 export type OpName = keyof typeof OP;

@@ -10,19 +10,21 @@ export interface SpawnResult { pid: number; pidfd: number; sock: number }
 export type SyncResult =
   | { type: 'ready' }
   | { type: 'eof' }
-  | { type: 'error'; step: number; errno: number; detail: string };
+  | { type: 'error'; step: number; errno: number; detail: string }
+  | { type: 'timeout' };
 export interface ExitStatus { code: number | null; signal: number | null }
 
 export interface Native {
   spawnInit(o: { initPath: string; plan: Buffer; cloneFlags: number; keepFds?: number; cgroupFd?: number }): SpawnResult;
   syncGo(sock: number): void;
-  syncWait(sock: number): SyncResult;
+  syncWait(sock: number, timeoutMs?: number): SyncResult;
+  syncCommit(sock: number): void;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
   waitPidfdSync(pidfd: number): ExitStatus;
   waitPidfd(pidfd: number): Promise<ExitStatus>;
   mkfifo(path: string, mode: number): void;
-  lockFile(path: string): number;
+  lockDir(path: string): number;
   fifoStart(path: string, pidfd: number): 'started' | 'dead';
   bpfAttachDeviceProgram(cgroupDir: string, insns: Buffer): void;
   bpfQueryDevicePrograms(cgroupDir: string): number[];
