@@ -558,7 +558,11 @@ void OpMask(const Op &op) {
     // An empty read-only tmpfs over a directory (runc's mask).
     Fd ctx(fsopen("tmpfs", FSOPEN_CLOEXEC));
     if (ctx.fd < 0) Fail(errno, "fsopen tmpfs");
-    if (fsconfig(ctx.fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) Fail(errno, "create tmpfs");
+    // What mount("tmpfs", path, "tmpfs", MS_RDONLY) gives: source "tmpfs", a read-only superblock.
+    if (fsconfig(ctx.fd, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 || fsconfig(ctx.fd, FSCONFIG_SET_FLAG, "ro", nullptr, 0) < 0 ||
+        fsconfig(ctx.fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+      Fail(errno, "create tmpfs");
+    }
     tree.fd = fsmount(ctx.fd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
     if (tree.fd < 0) Fail(errno, "fsmount tmpfs");
   } else {

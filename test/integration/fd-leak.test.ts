@@ -2,9 +2,9 @@
 // runc's tests/integration/create.bats and its fd-leak checks).
 //
 // - After `create`, the init waiting in `created` may hold only its stdio, the O_PATH fd of
-//   exec.fifo and the /proc/self/fd directory it opened before pivot_root (to reopen the fifo),
-//   plus an O_PATH fd of the container's own root. Nothing else: no sync socket, no plan memfd,
-//   no cgroup directory, no host directory, and no fd the caller leaked to `create`.
+//   exec.fifo and a private procfs instance (mounted nowhere) to reopen the fifo through.
+//   Nothing else: no sync socket, no plan memfd, no cgroup directory, no host directory (no host
+//   /proc: CVE-2024-21626), and no fd the caller leaked to `create`.
 // - After `start`, the container process has exactly 0, 1, 2 (plus fds the caller asked to pass).
 // - `--preserve-fds N` passes the caller's fds 3..3+N-1 unchanged; `LISTEN_FDS=n` with
 //   `LISTEN_PID` = the runtime's own pid passes n fds and sets LISTEN_FDS=n LISTEN_PID=1 in the
@@ -24,7 +24,7 @@ import { RuntimeCli, describe as describeCall } from '../../conformance/lib/runt
 
 const TSRUNC = path.join(repoRoot(), 'bin/tsrunc');
 const O_PATH = 0o10000000;
-const O_DIRECTORY = 0o200000;
+const PROC_SUPER_MAGIC = 0x9fa0;
 
 let tmp = '';
 let bundle: Bundle;
@@ -148,7 +148,7 @@ after(() => {
 });
 
 describe('fd-leak: the init waiting in `created`', () => {
-  it('holds only stdio, the exec.fifo O_PATH fd and its /proc/self/fd dir fd (tsrunc)', () => {
+  it('holds only stdio, the exec.fifo O_PATH fd and a private procfs (tsrunc)', () => {
     const { rt } = runtimes[1]!;
     const r = newRun('wait');
     try {
@@ -167,8 +167,9 @@ describe('fd-leak: the init waiting in `created`', () => {
         else if (f.fd === 1) what = f.target === r.out ? 'stdout' : undefined;
         else if (f.fd === 2) what = f.target === r.err ? 'stderr' : undefined;
         else if (f.target === fifo && f.flags & O_PATH) what = 'exec.fifo';
-        // Opened before pivot_root in the host's procfs; seen from here relative to that mount.
-        else if (new RegExp(`^(/proc)?/${pid}/fd$`).test(f.target) && f.flags & O_DIRECTORY) what = '/proc/self/fd';
+        // The private procfs (fsmount, attached nowhere, so its path reads `/`) the init reopens
+        // the fifo through. Never a directory of the host: no host /proc, no host root.
+        else if (f.target === '/' && f.flags & O_PATH && fs.statfsSync(`/proc/${pid}/fd/${f.fd}`).type === PROC_SUPER_MAGIC) what = 'private procfs';
         else if (inherited.some((l) => l.fd === f.fd && l.target === f.target)) continue;
         if (what === undefined || seen.has(what)) bad.push(f);
         else seen.set(what, f.fd);
