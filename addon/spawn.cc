@@ -341,10 +341,20 @@ Napi::Object ExitStatus(Napi::Env env, const siginfo_t &si) {
 }
 
 // waitPidfdSync(pidfd) -> {code, signal}
+// waitPidfdSync(pidfd, timeoutMs?) -> {code, signal}, or null if it has not exited in time (a
+// process in a frozen cgroup does not die of SIGKILL until it is thawed).
 Napi::Value WaitPidfdSync(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (info.Length() > 1 && info[1].IsNumber()) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int rc;
+    do rc = poll(&p, 1, info[1].As<Napi::Number>().Int32Value()); while (rc < 0 && errno == EINTR);
+    if (rc < 0) throw ErrnoError(env, errno, "poll(pidfd)");
+    if (rc == 0) return env.Null();
+  }
   siginfo_t si;
-  if (int err = WaitExit(info[0].As<Napi::Number>().Int32Value(), &si)) throw ErrnoError(env, err, "waitid");
+  if (int err = WaitExit(fd, &si)) throw ErrnoError(env, err, "waitid");
   return ExitStatus(env, si);
 }
 

@@ -240,7 +240,7 @@ function doCreate(g: GlobalOptions, o: CreateOptions): Created {
         throw new TsruncError('E_SETUP', 'container init exited during setup without reporting an error');
       }
       if (r.type === 'timeout') {
-        throw new TsruncError('E_SETUP', `container setup did not finish within ${timeout / 1000} s (TSRUNC_SETUP_TIMEOUT): the init was killed`);
+        throw new TsruncError('E_SETUP', `container setup did not finish within ${timeout / 1000} s (TSRUNC_SETUP_TIMEOUT)`);
       }
       const start = pidStartTime(child.pid);
       if (start === null) throw new TsruncError('E_SETUP', 'container init exited right after setup');
@@ -263,9 +263,17 @@ function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     // Bad input or a failed setup leaves nothing behind: no process, cgroup or state dir. The
     // init is our child until we exit: kill it and reap it before removing its cgroup.
     if (pidfd >= 0) {
+      let gone = true;
       try { n.pidfdSendSignal(pidfd, 9); } catch { /* already gone */ }
-      try { n.waitPidfdSync(pidfd); } catch { /* reaped */ }
+      try { gone = n.waitPidfdSync(pidfd, 5000) !== null; } catch { /* reaped */ }
       fs.closeSync(pidfd);
+      if (!gone) {
+        // Frozen (a frozen parent cgroup): it dies once thawed. Keep the directory and
+        // creating.json, so that `delete --force` can remove the rest then.
+        if (lock >= 0) fs.closeSync(lock);
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new TsruncError('E_SETUP', `${msg}; the container init did not exit after SIGKILL (is its cgroup frozen?): \`tsrunc delete --force ${o.id}\` removes it once it can be killed`, { cause: e });
+      }
     }
     if (cgroupMade) {
       try { p.cgroup.destroy(); } catch (ce) { g.log('warning', `remove cgroup: ${(ce as Error).message}`); }

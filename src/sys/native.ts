@@ -21,7 +21,7 @@ export interface Native {
   syncCommit(sock: number): void;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
-  waitPidfdSync(pidfd: number): ExitStatus;
+  waitPidfdSync(pidfd: number, timeoutMs?: number): ExitStatus | null;
   waitPidfd(pidfd: number): Promise<ExitStatus>;
   mkfifo(path: string, mode: number): void;
   lockDir(path: string): number;
