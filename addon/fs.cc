@@ -53,6 +53,11 @@ Napi::Value FifoStart(const Napi::CallbackInfo &info) {
   int pidfd = info[1].As<Napi::Number>().Int32Value();
   Fd fifo(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo.ok()) throw ErrnoError(env, errno, "open", path);
+  // From the moment a reader exists the init's open(O_WRONLY) returns and the container starts,
+  // whether or not we live to read the byte: remove the fifo now, so that a `start` killed from
+  // here on cannot leave a running container that `state` derives as `created`. (The init holds
+  // the fifo's inode, not its name.) A read-only state root cannot lose it: start still works.
+  if (unlink(path.c_str()) < 0 && errno != ENOENT && errno != EROFS) throw ErrnoError(env, errno, "unlink", path);
   for (;;) {
     struct pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd, POLLIN, 0}};
     int n = poll(p, 2, -1);

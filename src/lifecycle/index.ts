@@ -387,11 +387,11 @@ function startRec(store: StateStore, rec: StateRecord, pidfd?: number): void {
     }
   }
   try {
+    // fifoStart removes the fifo as soon as it has opened it: the container is started then.
     const r = n.fifoStart(fifo, fd);
     if (r === 'dead') {
       throw new TsruncError('E_SETUP', 'container init exited before it could be started');
     }
-    fs.rmSync(fifo, { force: true });
   } finally {
     if (pidfd === undefined) fs.closeSync(fd);
   }
