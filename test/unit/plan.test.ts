@@ -182,3 +182,91 @@ test('rootfsPropagation: the tree first (never unbindable: binds would fail), th
     assert.ok(props[1]![1] > lastMask && props[1]![1] > ops.findIndex((o) => o.op === 'PIVOT_ROOT'), `${value}: applied after pivot and masks`);
   }
 });
+
+// ---- hostile paths (issue: security) -----------------------------------------------------------
+
+function withNs(types: string[], extra: Partial<Spec> = {}): Spec {
+  const s = terminalOff(load('runc-spec.json'));
+  s.linux!.namespaces = types.map((type) => ({ type })) as never;
+  return { ...s, ...extra };
+}
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof TsruncError, String(e));
+    assert.equal(e.code, 'E_CONFIG_INVALID');
+    return e.message;
+  }
+  assert.fail('expected a config error');
+}
+
+test('sysctl: only namespaced keys with their namespace new (runc rules and texts), relative to a private procfs', () => {
+  const ops = (sysctl: Record<string, string>, ns = ['mount', 'ipc', 'network', 'uts']) =>
+    plan({ ...withNs(ns), hostname: '', linux: { ...withNs(ns).linux, sysctl } }, HYBRID).ops.filter((o) => o.op === 'SYSCTL').map((o) => o.strs);
+  assert.deepEqual(ops({ 'kernel.shmmax': '1', 'fs.mqueue.msg_max': '2', 'net.ipv4.ip_forward': '1', 'kernel.domainname': 'd' }), [
+    ['sys/kernel/shmmax', '1'], ['sys/fs/mqueue/msg_max', '2'], ['sys/net/ipv4/ip_forward', '1'], ['sys/kernel/domainname', 'd'],
+  ]);
+  assert.deepEqual(ops({ 'net/ipv4/conf/eth0.100/forwarding': '1' }), [['sys/net/ipv4/conf/eth0.100/forwarding', '1']]);
+  const err = (k: string, ns?: string[]) => configError(() => ops({ [k]: '1' }, ns));
+  assert.match(err('fs.file-max'), /sysctl "fs.file-max" is not in a separate kernel namespace$/);
+  assert.match(err('kernel.core_pattern'), /is not in a separate kernel namespace$/);
+  assert.match(err('kernel.hostname'), /sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field$/);
+  assert.match(err('net.ipv4.ip_forward', ['mount', 'ipc']), /sysctl "net.ipv4.ip_forward" not allowed in host network namespace$/);
+  assert.match(err('kernel.shmmax', ['mount', 'network']), /sysctl "kernel.shmmax" is not allowed in the hosts ipc namespace$/);
+  assert.match(err('kernel.domainname', ['mount']), /is not in a separate kernel namespace$/);
+  for (const k of ['net./../kernel.core_pattern', 'net.ipv4/../../kernel/core_pattern', 'net..x', 'net.', '/net/x']) {
+    assert.match(err(k), /not a valid sysctl name$/, k);
+  }
+});
+
+test('mounts inside /proc: proc on /proc and runc\'s lxcfs list only; the init re-checks the rest', () => {
+  const mountOps = (mounts: Spec['mounts']) => plan({ ...withNs(['mount', 'uts']), mounts }, HYBRID).ops.filter((o) => o.op === 'MOUNT');
+  const proc = mountOps([{ destination: '/proc', type: 'proc', source: 'proc' }]);
+  assert.equal(proc[0]!.ints[3], 1);
+  const lxcfs = mountOps([{ destination: '/proc/uptime', type: 'bind', source: '/x', options: ['bind'] }]);
+  assert.equal(lxcfs[0]!.ints[3], 1);
+  const onProc = mountOps([{ destination: '/proc', type: 'bind', source: '/proc', options: ['rbind'] }]);
+  assert.equal(onProc[0]!.ints[3], 2, 'a bind on /proc: the init checks that the source is a procfs');
+  const elsewhere = mountOps([{ destination: '/mnt', type: 'tmpfs', source: 'tmpfs' }]);
+  assert.equal(elsewhere[0]!.ints[3], 0);
+  assert.match(configError(() => mountOps([{ destination: '/proc/sys/net/ipv4/ip_forward', type: 'bind', source: '/x', options: ['bind'] }])),
+    /"\/proc\/sys\/net\/ipv4\/ip_forward" cannot be mounted because it is inside \/proc$/);
+  assert.match(configError(() => mountOps([{ destination: 'proc/sys/../sys/kernel', type: 'tmpfs', source: 'tmpfs' }])),
+    /"\/proc\/sys\/kernel" cannot be mounted because it is inside \/proc$/);
+  assert.match(configError(() => mountOps([{ destination: '/proc', type: 'tmpfs', source: 'tmpfs' }])),
+    /"\/proc" cannot be mounted because it is not of type proc$/);
+});
+
+test('a read-only mount that later steps write into is made read-only after it is populated', () => {
+  const s = terminalOff(load('runc-spec.json'));
+  const dev = s.mounts!.find((m) => m.destination === '/dev')!;
+  dev.options = [...(dev.options ?? []), 'ro'];
+  const ops = plan(s, HYBRID).ops;
+  const devMount = ops.find((o) => o.op === 'MOUNT' && o.strs[1] === '/dev')!;
+  assert.equal(Number(devMount.ints[0]) & MS.RDONLY, 0, 'mounted writable');
+  const remount = ops.findIndex((o) => o.op === 'REMOUNT' && o.strs[0] === '/dev');
+  assert.ok(remount > ops.findIndex((o) => o.op === 'PIVOT_ROOT'), 'made read-only after the devices and /dev/pts');
+  assert.equal(ops[remount]!.ints[0], MS.RDONLY);
+  // sysfs stays read-only from the start: a cgroup mount point under it creates nothing.
+  const sys = ops.find((o) => o.op === 'MOUNT' && o.strs[1] === '/sys')!;
+  assert.equal(Number(sys.ints[0]) & MS.RDONLY, MS.RDONLY);
+  assert.ok(!ops.some((o) => o.op === 'REMOUNT' && o.strs[0] === '/sys'));
+});
+
+test('setup order: every config/image path is resolved before the private procfs is taken; a missing user is 0:0', () => {
+  const s = terminalOff(load('runc-spec.json'));
+  delete (s.process as { user?: unknown }).user;
+  s.process!.env = (s.process!.env ?? []).filter((e) => !e.startsWith('HOME='));
+  const names = plan(s, HYBRID).ops.map((o) => o.op);
+  const at = (n: string) => names.indexOf(n as never);
+  for (const before of ['MKDIR', 'CHDIR', 'RESOLVE_EXEC', 'LOOKUP_HOME', 'MASK', 'READONLY']) assert.ok(at(before) < at('PROC_HANDLE'), before);
+  assert.ok(at('MKDIR') < at('READONLY'), 'cwd created before the read-only remounts');
+  assert.ok(at('PROC_HANDLE') < at('USER'));
+  const user = plan(s, HYBRID).ops.find((o) => o.op === 'USER')!;
+  assert.deepEqual(user.ints.slice(0, 2), [0, 0]);
+  s.process!.env!.push('HOME=/h');
+  assert.ok(!plan(s, HYBRID).ops.some((o) => o.op === 'LOOKUP_HOME'), 'no /etc/passwd read when the config sets HOME');
+  assert.ok(!plan(s, HYBRID, { fifoPath: undefined }).ops.some((o) => o.op === 'PROC_HANDLE'), 'run without a fifo needs no procfs');
+});
