@@ -61,6 +61,11 @@ function block(rule: DevRule, defaultAllow: boolean): Insn[] {
       throw new TsruncError('E_CGROUP', `device rule \`${ruleToString(rule)}\`: ${what} out of range for cgroup v2`);
     }
   }
+  // The access is the emulator's normalised set (fromOciRules reads the config's string as runc
+  // does: "rwa" → "rw", "mr" → "rm"); anything else here is a bug, not a config to guess about.
+  if (!/^r?w?m?$/.test(rule.access) || rule.access === '') {
+    throw new TsruncError('E_INTERNAL', `device program: unexpected access in rule \`${ruleToString(rule)}\``);
+  }
   const out: Insn[] = [];
   out.push(jumpNext(JMP_JNE_K, 2, 0, rule.type === 'c' ? DEV_CHAR : DEV_BLOCK));
   const acc = [...rule.access].reduce((a, c) => a | ACC[c], 0);

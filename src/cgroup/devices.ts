@@ -18,7 +18,7 @@ export const WILDCARD = -1;
 export type DevType = 'a' | 'c' | 'b';
 
 /** A normalised rule. major/minor WILDCARD (-1) means `*`; access is a non-empty ordered subset
- *  of "rwm". */
+ *  of "rwm" in that order (fromOciRules normalises what the config says). */
 export interface DevRule {
   type: DevType;
   major: number;
@@ -37,32 +37,48 @@ function normaliseAccess(access: string): string {
   return ['r', 'w', 'm'].filter((c) => access.includes(c)).join('');
 }
 
+/** The JSON pointer of a field of rule `i`, for config errors (`config.json: <pointer>: ...`). */
+const field = (i: number, name: string) => `config.json: /linux/resources/devices/${i}/${name}`;
+
 function checkNumber(v: number, what: string, i: number): number {
   if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-    throw new TsruncError('E_CGROUP', `device rule ${i}: invalid ${what} \`${v}\``);
+    throw new TsruncError('E_CONFIG_INVALID', `${field(i, what)}: must be an integer from 0 to 4294967295, got ${JSON.stringify(v)}`);
   }
   return v;
 }
 
-/** OCI rules → DevRules. Unset type is `a`, unset/null major or minor is the wildcard; access must
- *  be a non-empty combination of r, w, m (runc: `device access at N field cannot be empty`). */
+/**
+ * An OCI `access` string → the normalised access ("rwm" order, no repeats), or the reason it is
+ * refused. runc (1.1.5 and later, checked on this host) reads the string as a SET: any order, any
+ * repeats, and every character other than r, w, m silently ignored (runc's own tests use "rwa",
+ * which means "rw"); only an empty string is refused (`device access at N field cannot be empty`).
+ * A string with none of r, w, m (`"x"`, `"RWM"`) becomes an empty set in runc, which is a silent
+ * no-op for a deny rule and fails on v1 with `resulting devices cgroup doesn't precisely match
+ * target` for an allow rule; tsrunc refuses it up front (the schema's pattern `[rwm]` does too).
+ */
+export function parseAccess(access: string | undefined): { access: string } | { error: string } {
+  if (access === undefined || access === '') return { error: 'cannot be empty' };
+  const norm = normaliseAccess(access);
+  if (norm === '') return { error: `must contain at least one of r, w, m, got ${JSON.stringify(access)}` };
+  return { access: norm };
+}
+
+/** OCI rules → DevRules. Unset type is `a`, unset/null major or minor is the wildcard; access is
+ *  read as runc reads it (parseAccess). Bad fields are E_CONFIG_INVALID errors naming the field
+ *  (`config.json: /linux/resources/devices/0/access: cannot be empty`). */
 export function fromOciRules(rules: readonly DeviceRule[] | undefined): DevRule[] {
   return (rules ?? []).map((d, i) => {
     const type = d.type === undefined || d.type === '' ? 'a' : d.type;
     if (type !== 'a' && type !== 'c' && type !== 'b') {
-      throw new TsruncError('E_CGROUP', `device rule ${i}: invalid cgroup device type \`${type}\``);
+      throw new TsruncError('E_CONFIG_INVALID', `${field(i, 'type')}: must be one of "a", "c", "b", got ${JSON.stringify(type)}`);
     }
-    if (d.access === undefined || d.access === '') {
-      throw new TsruncError('E_CGROUP', `device rule ${i}: access cannot be empty`);
-    }
-    if (!/^[rwm]+$/.test(d.access)) {
-      throw new TsruncError('E_CGROUP', `device rule ${i}: invalid access \`${d.access}\``);
-    }
+    const acc = parseAccess(d.access);
+    if ('error' in acc) throw new TsruncError('E_CONFIG_INVALID', `${field(i, 'access')}: ${acc.error}`);
     return {
       type,
       major: d.major === undefined || d.major === null ? WILDCARD : checkNumber(d.major, 'major', i),
       minor: d.minor === undefined || d.minor === null ? WILDCARD : checkNumber(d.minor, 'minor', i),
-      access: normaliseAccess(d.access),
+      access: acc.access,
       allow: d.allow === true,
     };
   });

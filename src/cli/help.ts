@@ -54,6 +54,21 @@ the bundle, with a default configuration (runc's, with hostname "${PROG}").
 With --rootless the configuration is for a container started by an unprivileged
 user: a user namespace mapping the current user to root, no network namespace,
 and no cgroup settings.`,
+  checkpoint: `Where "<container-id>" is the name for the instance of the container to be
+checkpointed.
+
+DESCRIPTION:
+   Checkpoint and restore (with CRIU) are not supported by this version of ${PROG}:
+"${PROG} checkpoint" accepts runc's options, changes nothing and exits with an
+error. In runc, the checkpoint command saves the state of the container instance.`,
+  restore: `Where "<container-id>" is the name for the instance of the container to be
+restored.
+
+DESCRIPTION:
+   Checkpoint and restore (with CRIU) are not supported by this version of ${PROG}:
+"${PROG} restore" accepts runc's options, changes nothing and exits with an
+error. In runc, the restore command restores the saved state of a container
+instance that was previously saved using the checkpoint command.`,
   explain: `Validates the bundle's config.json as "create" would, and prints the ordered
 list of setup operations tsrunc would execute, without creating anything.`,
 };

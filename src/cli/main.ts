@@ -28,6 +28,8 @@ const LOADERS: Record<CommandName, () => CommandModule> = {
   list: () => require('./commands/list') as CommandModule,
   spec: () => require('./commands/spec') as CommandModule,
   explain: () => require('./commands/explain') as CommandModule,
+  checkpoint: () => require('./commands/checkpoint') as CommandModule,
+  restore: () => require('./commands/restore') as CommandModule,
 };
 
 /** Commands whose errors runc prefixes with `runc <cmd> failed: `. */

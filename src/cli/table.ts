@@ -20,7 +20,8 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
   { name: 'version', aliases: ['v'], type: 'bool', usage: 'print the version' },
 ];
 
-export type CommandName = 'create' | 'run' | 'start' | 'state' | 'kill' | 'delete' | 'list' | 'spec' | 'explain';
+export type CommandName = 'create' | 'run' | 'start' | 'state' | 'kill' | 'delete' | 'list' | 'spec' | 'explain'
+  | 'checkpoint' | 'restore';
 
 export interface CommandDef {
   name: CommandName;
@@ -40,7 +41,42 @@ const CREATE_FLAGS: readonly FlagDef[] = [
   { name: 'preserve-fds', type: 'int', def: 0, usage: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)' },
 ];
 
+// checkpoint and restore (CRIU) are not implemented: the commands exist so that `-h` answers like
+// runc's and a run fails with a clear E_UNSUPPORTED error rather than `No help topic`. They take
+// runc 1.1.5's options (all ignored), so a caller's full command line reaches that error instead
+// of a flag error.
+const UNUSED = ' (accepted for compatibility; unused)';
+const CRIU_COMMON: readonly FlagDef[] = [
+  { name: 'work-path', type: 'string', usage: 'path for saving work files and logs' + UNUSED },
+];
+const CRIU_OPTIONS: readonly FlagDef[] = [
+  { name: 'tcp-established', type: 'bool', usage: 'allow open tcp connections' + UNUSED },
+  { name: 'ext-unix-sk', type: 'bool', usage: 'allow external unix sockets' + UNUSED },
+  { name: 'shell-job', type: 'bool', usage: 'allow shell jobs' + UNUSED },
+];
+const FILE_LOCKS: FlagDef = { name: 'file-locks', type: 'bool', usage: 'handle file locks, for safety' + UNUSED };
+const LAZY_PAGES: FlagDef = { name: 'lazy-pages', type: 'bool', usage: 'use userfaultfd to lazily restore memory pages' + UNUSED };
+const MANAGE_CGROUPS: FlagDef = { name: 'manage-cgroups-mode', type: 'string', usage: "cgroups mode: 'soft' (default), 'full' and 'strict'" + UNUSED };
+const EMPTY_NS: FlagDef = { name: 'empty-ns', type: 'string', usage: "create a namespace, but don't restore its properties" + UNUSED };
+const AUTO_DEDUP: FlagDef = { name: 'auto-dedup', type: 'bool', usage: 'enable auto deduplication of memory images' + UNUSED };
+
 export const COMMANDS: Readonly<Record<CommandName, CommandDef>> = {
+  checkpoint: {
+    name: 'checkpoint', summary: 'checkpoint a running container (not supported by this version of tsrunc)',
+    argsUsage: '<container-id>', args: { exact: 1 },
+    flags: [
+      { name: 'image-path', type: 'string', usage: 'path for saving criu image files' + UNUSED },
+      ...CRIU_COMMON,
+      { name: 'parent-path', type: 'string', usage: 'path for previous criu image files in pre-dump' + UNUSED },
+      { name: 'leave-running', type: 'bool', usage: 'leave the process running after checkpointing' + UNUSED },
+      ...CRIU_OPTIONS, LAZY_PAGES,
+      { name: 'status-fd', type: 'int', def: -1, usage: 'criu writes \\0 to this FD once lazy-pages is ready' + UNUSED },
+      { name: 'page-server', type: 'string', usage: 'ADDRESS:PORT of the page server' + UNUSED },
+      FILE_LOCKS,
+      { name: 'pre-dump', type: 'bool', usage: "dump container's memory information only, leave the container running after this" + UNUSED },
+      MANAGE_CGROUPS, EMPTY_NS, AUTO_DEDUP, HELP,
+    ],
+  },
   create: {
     name: 'create', summary: 'create a container', argsUsage: '<container-id>', args: { exact: 1 },
     flags: [...CREATE_FLAGS, HELP],
@@ -70,6 +106,24 @@ export const COMMANDS: Readonly<Record<CommandName, CommandDef>> = {
     flags: [
       { name: 'format', aliases: ['f'], type: 'string', def: 'table', usage: 'select one of: table or json' },
       { name: 'quiet', aliases: ['q'], type: 'bool', usage: 'display only container IDs' },
+      HELP,
+    ],
+  },
+  restore: {
+    name: 'restore', summary: 'restore a container from a previous checkpoint (not supported by this version of tsrunc)',
+    argsUsage: '<container-id>', args: { exact: 1 },
+    flags: [
+      { ...CREATE_FLAGS[1], usage: CREATE_FLAGS[1].usage + UNUSED },
+      { name: 'image-path', type: 'string', usage: 'path to criu image files for restoring' + UNUSED },
+      ...CRIU_COMMON, ...CRIU_OPTIONS, FILE_LOCKS, MANAGE_CGROUPS,
+      { ...BUNDLE, usage: 'path to the root of the bundle directory' + UNUSED },
+      { name: 'detach', aliases: ['d'], type: 'bool', usage: "detach from the container's process" + UNUSED },
+      { ...CREATE_FLAGS[2], usage: CREATE_FLAGS[2].usage + UNUSED },
+      { name: 'no-subreaper', type: 'bool', usage: 'disable the use of the subreaper used to reap reparented processes' + UNUSED },
+      { ...CREATE_FLAGS[3], usage: CREATE_FLAGS[3].usage + UNUSED },
+      EMPTY_NS, AUTO_DEDUP, LAZY_PAGES,
+      { name: 'lsm-profile', type: 'string', usage: 'Specify an LSM profile to be used during restore in the form of TYPE:NAME.' + UNUSED },
+      { name: 'lsm-mount-context', type: 'string', usage: 'Specify an LSM mount context to be used during restore.' + UNUSED },
       HELP,
     ],
   },

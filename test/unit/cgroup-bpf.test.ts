@@ -82,6 +82,38 @@ test('out-of-range numbers for the immediate compare are refused', () => {
     /major out of range/.test(e.message));
 });
 
+test('runc\'s odd access strings compile like their normalised sets ("rwa" = "rw", "mr" = "rm", "rrw" = "rw")', () => {
+  const prog = (access: string) => compileDeviceProgram(fromOciRules([
+    { allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 4, minor: 5, access },
+  ])).toString('hex');
+  assert.equal(prog('rwa'), prog('rw'));
+  assert.equal(prog('rrw'), prog('rw'));
+  assert.equal(prog('wr'), prog('rw'));
+  assert.equal(prog('mr'), prog('rm'));
+  assert.equal(prog('rwmrwm'), prog('rwm'));
+  assert.notEqual(prog('rw'), prog('rwm'));
+  // the block for `c 4:5 rw` tests read|write (2|4 = 6), as runc's devicefilter does
+  assert.deepEqual(disassembleDeviceProgram(compileDeviceProgram(fromOciRules([
+    { allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 4, minor: 5, access: 'rwa' },
+  ]))), [...PROLOGUE, '6: if r2 != 2 -> 14', '7: w1 = w3', '8: w1 &= 6', '9: if r1 != r3 -> 14',
+    '10: if r4 != 4 -> 14', '11: if r5 != 5 -> 14', '12: w0 = 1', '13: exit', '14: w0 = 0', '15: exit']);
+  // raw rules (not through fromOciRules) are normalised by the emulator the same way
+  const raw = (access: string): DevRule[] => [{ type: 'c', major: 4, minor: 5, access, allow: true }];
+  assert.equal(compileDeviceProgram(raw('rwa')).toString('hex'), compileDeviceProgram(raw('rw')).toString('hex'));
+});
+
+test('a rule with no r, w or m reaching the compiler is an internal error, never an empty test', () => {
+  // fromOciRules refuses such access strings; a raw rule could still carry one
+  for (const allow of [true, false]) {
+    const rules: DevRule[] = [
+      { type: 'a', major: WILDCARD, minor: WILDCARD, access: 'rwm', allow: !allow },
+      { type: 'c', major: 4, minor: 5, access: 'x', allow },
+    ];
+    assert.throws(() => compileDeviceProgram(rules), (e: unknown) => e instanceof TsruncError && e.code === 'E_INTERNAL' &&
+      e.message === 'device program: unexpected access in rule `c 4:5 `');
+  }
+});
+
 // ---- interpreter --------------------------------------------------------------------------
 
 const MASK64 = (1n << 64n) - 1n;

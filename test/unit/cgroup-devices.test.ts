@@ -6,6 +6,7 @@ import {
   type DevRule, WILDCARD, fromOciRules, deviceRulesForSpec, emulateDeviceRules, parseDevicesList,
   deviceTransition, deviceAccessAllowed, ruleToString, stateExceptions, denyAllState,
 } from '../../src/cgroup';
+import { parseAccess } from '../../src/cgroup/devices';
 import { TsruncError } from '../../src/errors';
 import type { DeviceRule } from '../../src/spec/types';
 
@@ -36,18 +37,54 @@ test('fromOciRules: defaults and wildcards (type a, null/absent major/minor)', (
   assert.deepEqual(rules.map(ruleToString), ['a *:* rwm', 'c 1:* rw', 'b *:0 rm']);
 });
 
-test('fromOciRules: invalid rules are E_CGROUP errors naming the index', () => {
-  const bad: Array<[DeviceRule, RegExp]> = [
-    [{ allow: true, type: 'c', major: 1, minor: 3 }, /^device rule 0: access cannot be empty$/],
-    [{ allow: true, type: 'c', access: '' }, /access cannot be empty/],
-    [{ allow: true, type: 'u', access: 'r' }, /invalid cgroup device type `u`/],
-    [{ allow: true, type: 'c', access: 'rx' }, /invalid access `rx`/],
-    [{ allow: true, type: 'c', major: -2, access: 'r' }, /invalid major `-2`/],
-    [{ allow: true, type: 'c', minor: 1.5, access: 'r' }, /invalid minor `1.5`/],
+test('fromOciRules: invalid rules are E_CONFIG_INVALID errors naming the field', () => {
+  const bad: Array<[DeviceRule, string]> = [
+    [{ allow: true, type: 'c', major: 1, minor: 3 }, 'config.json: /linux/resources/devices/0/access: cannot be empty'],
+    [{ allow: true, type: 'c', access: '' }, 'config.json: /linux/resources/devices/0/access: cannot be empty'],
+    [{ allow: true, type: 'c', access: 'x' }, 'config.json: /linux/resources/devices/0/access: must contain at least one of r, w, m, got "x"'],
+    [{ allow: true, type: 'c', access: 'RWM' }, 'config.json: /linux/resources/devices/0/access: must contain at least one of r, w, m, got "RWM"'],
+    [{ allow: false, access: 'a' }, 'config.json: /linux/resources/devices/0/access: must contain at least one of r, w, m, got "a"'],
+    [{ allow: true, type: 'u', access: 'r' }, 'config.json: /linux/resources/devices/0/type: must be one of "a", "c", "b", got "u"'],
+    [{ allow: true, type: 'c', major: -2, access: 'r' }, 'config.json: /linux/resources/devices/0/major: must be an integer from 0 to 4294967295, got -2'],
+    [{ allow: true, type: 'c', minor: 1.5, access: 'r' }, 'config.json: /linux/resources/devices/0/minor: must be an integer from 0 to 4294967295, got 1.5'],
   ];
-  for (const [rule, re] of bad) {
-    assert.throws(() => fromOciRules([rule]), (e: unknown) => e instanceof TsruncError && e.code === 'E_CGROUP' && re.test(e.message));
+  for (const [rule, msg] of bad) {
+    assert.throws(() => fromOciRules([rule]), (e: unknown) => e instanceof TsruncError && e.code === 'E_CONFIG_INVALID' && e.message === msg);
   }
+  // the index is the rule's own
+  assert.throws(() => fromOciRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', access: 'rwm' }, { allow: true, type: 'b', access: '' }]),
+    (e: unknown) => e instanceof TsruncError && e.message === 'config.json: /linux/resources/devices/2/access: cannot be empty');
+});
+
+test('access strings are read as runc reads them: a set of r, w, m; order, repeats and other characters ignored', () => {
+  // Measured with runc 1.1.5 on the hybrid host (devices.list after `runc create`): "rwa" → rw,
+  // "rrw" → rw, "mr" → rm, "rwx" → rw; "" refused (`device access at N field cannot be empty`).
+  const cases: Array<[string, string]> = [
+    ['rwm', 'rwm'], ['rwa', 'rw'], ['rrw', 'rw'], ['mr', 'rm'], ['wr', 'rw'], ['mmr', 'rm'], ['rwx', 'rw'],
+    ['r w m', 'rwm'], ['m', 'm'], ['Rw', 'w'],
+  ];
+  for (const [given, want] of cases) {
+    assert.deepEqual(parseAccess(given), { access: want }, given);
+    assert.equal(fromOciRules([{ allow: true, type: 'c', major: 4, minor: 5, access: given }])[0].access, want, given);
+  }
+  assert.deepEqual(parseAccess(''), { error: 'cannot be empty' });
+  assert.deepEqual(parseAccess(undefined), { error: 'cannot be empty' });
+  assert.deepEqual(parseAccess('xyz'), { error: 'must contain at least one of r, w, m, got "xyz"' });
+});
+
+test('devices.list for runc\'s odd access strings matches runc 1.1.5 on this host', () => {
+  const deny = { allow: false, access: 'rwm' };
+  const at = (access: string) => listAfter(deviceRulesForSpec({ resources: { devices: [deny, { allow: true, type: 'c', major: 4, minor: 5, access }] } }));
+  const withRule = (r: string) => [...RUNC_DEFAULTS.slice(0, 7), r, ...RUNC_DEFAULTS.slice(7)];
+  assert.deepEqual(at('rwa'), withRule('c 4:5 rw'));
+  assert.deepEqual(at('rrw'), withRule('c 4:5 rw'));
+  assert.deepEqual(at('mr'), withRule('c 4:5 rm'));
+  assert.deepEqual(at('rwm'), withRule('c 4:5 rwm'));
+  // "rwa" on /dev/null merges with the default rwm (runc: `c 1:3 rwm`)
+  assert.deepEqual(listAfter(deviceRulesForSpec({ resources: { devices: [deny, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwa' }] } })), RUNC_DEFAULTS);
+  // the transition writes normalised strings
+  const writes = deviceTransition(FRESH, emulateDeviceRules(fromOciRules([deny, { allow: true, type: 'c', major: 4, minor: 5, access: 'wra' }])));
+  assert.deepEqual(writes.map((r) => `${r.allow ? 'allow' : 'deny'} ${ruleToString(r)}`), ['deny a *:* rwm', 'allow c 4:5 rw']);
 });
 
 test('deviceRulesForSpec: config rules first, then runc\'s defaults (not deniable)', () => {

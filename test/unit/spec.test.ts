@@ -194,7 +194,7 @@ describe('bad configs', () => {
         "config.json: /linux/namespaces/0: must have required property 'type'",
         'config.json: /linux/uidMappings/0/hostID: must be <= 4294967295, got 4294967296',
         'config.json: /linux/resources/devices/0/allow: must be boolean',
-        'config.json: /linux/resources/devices/0/access: must match pattern "^[rwm]*$", got "rwx"',
+        'config.json: /linux/resources/devices/0/access: must match pattern "[rwm]", got "RWX"',
         'config.json: /linux/resources/memory/limit: must be integer',
         'config.json: /linux/resources/memory/swappiness: must be >= 0, got -1',
         'config.json: /linux/resources/hugepageLimits/0/pageSize: must match pattern "^[1-9][0-9]*[KMGTPE]B$", got "2M"',
