@@ -13,6 +13,7 @@ import {
 import type { CgroupMode } from './host';
 import { type FreezerState, readFreezerState, v2Frozen } from './freezer';
 import type { CgroupRecord } from './paths';
+import { cgroupPathProblem } from '../state/store';
 
 /** The filesystem operations the manager needs (errors: Node ErrnoException with `code`). */
 export interface CgroupFs {
@@ -456,5 +457,13 @@ export class CgroupManager {
 
 /** Rebuild a manager from the record stored in state.json. */
 export function fromRecord(record: unknown, deps: CgroupDeps = {}): CgroupManager {
-  return new CgroupManager(checkRecord(record), deps);
+  const rec = checkRecord(record);
+  // What state.json gave back is confined to the cgroup mounts (a forged record must not make
+  // delete --force signal what another directory's cgroup.procs lists); StateStore.read checks the
+  // same first, naming the state file.
+  for (const [k, v] of Object.entries(rec.paths)) {
+    const bad = cgroupPathProblem(v);
+    if (bad !== undefined) throw new TsruncError('E_STATE', `cgroup record: path ${JSON.stringify(v)} of \`${k === '' ? 'unified' : k}\` ${bad}`);
+  }
+  return new CgroupManager(rec, deps);
 }

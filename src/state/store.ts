@@ -26,6 +26,72 @@ export interface StateRecord {
 export const STATE_FILE = 'state.json';
 export const FIFO_NAME = 'exec.fifo';
 
+/** What one entry under --root is (see StateStore.entries). */
+export type EntryKind =
+  | 'container' // a real directory with a state.json
+  | 'nostate' // a real directory without a readable state.json (being created, or a killed create)
+  | 'notdir'; // a symlink or anything else that is not a directory: never followed
+
+/** Filesystem types a recorded cgroup directory's parent may be on (statfs f_type). */
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+/** Recorded cgroup directories must be below this (where every cgroup hierarchy is mounted). */
+export const CGROUP_MOUNT_ROOT = '/sys/fs/cgroup/';
+
+/**
+ * Why a cgroup directory read back from a state file cannot be used, or undefined when it can:
+ * it must be absolute, normalised (no `.`/`..` segments), strictly below /sys/fs/cgroup/, and never
+ * the root of a hierarchy (its parent, when it exists, is on cgroupfs). A forged state.json must not
+ * make `delete --force` or `kill --all` signal what some other directory's `cgroup.procs` lists.
+ * `statfs` is injectable for unit tests; it throws (ENOENT) when the parent does not exist.
+ */
+export function cgroupPathProblem(p: unknown, statfs: (p: string) => { type: number } = (x) => fs.statfsSync(x)): string | undefined {
+  if (typeof p !== 'string' || !path.isAbsolute(p) || path.posix.normalize(p) !== p || p.endsWith('/')) {
+    return 'must be a clean absolute path';
+  }
+  if (!p.startsWith(CGROUP_MOUNT_ROOT) || p.length === CGROUP_MOUNT_ROOT.length) return `must be below ${CGROUP_MOUNT_ROOT}`;
+  let type: number;
+  try {
+    type = statfs(path.dirname(p)).type;
+  } catch (e) {
+    if (isErrnoLike(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) return undefined; // nothing there to act on
+    return `statfs of its parent: ${causeText(e)}`;
+  }
+  if (type !== CGROUP_SUPER_MAGIC && type !== CGROUP2_SUPER_MAGIC) return 'must not be the root of a cgroup hierarchy';
+  return undefined;
+}
+
+/**
+ * Why `v` is not a state record tsrunc wrote, or undefined. Another runtime given the same --root
+ * (Docker passes one root to every runtime it knows: runc writes `<root>/<id>/state.json` too, in a
+ * different shape) must give a clear error, never a crash further on.
+ */
+function recordProblem(v: unknown, id: string): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not an object';
+  const r = v as Record<string, unknown>;
+  for (const k of ['ociVersion', 'pidStartTime', 'bundle', 'rootfs', 'created', 'owner'] as const) {
+    if (typeof r[k] !== 'string') return `\`${k}\` is not a string`;
+  }
+  if (r.id !== id) return '`id` does not match the directory name';
+  if (typeof r.pid !== 'number' || !Number.isInteger(r.pid) || r.pid < 1) return '`pid` is not a positive integer';
+  if (!/^\d+$/.test(r.pidStartTime as string)) return '`pidStartTime` is not a number';
+  if (!Array.isArray(r.namespaces) || !r.namespaces.every((x) => typeof x === 'string')) return '`namespaces` is not a list of strings';
+  if (r.annotations !== undefined) {
+    const a = r.annotations;
+    if (typeof a !== 'object' || a === null || Array.isArray(a) || !Object.values(a).every((x) => typeof x === 'string')) {
+      return '`annotations` is not a map of strings';
+    }
+  }
+  const paths = (r.cgroup as { paths?: unknown } | null | undefined)?.paths;
+  if (typeof r.cgroup !== 'object' || r.cgroup === null || typeof paths !== 'object' || paths === null || Array.isArray(paths) ||
+      !Object.values(paths).every((x) => typeof x === 'string')) {
+    return '`cgroup.paths` is not a map of strings';
+  }
+  return undefined;
+}
+
+const O_NOFOLLOW_DIR = fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW;
+
 export class StateStore {
   constructor(readonly root: string) {}
 
@@ -37,9 +103,13 @@ export class StateStore {
     return path.join(this.root, id, FIFO_NAME);
   }
 
-  /** Exclusive creation of <root>/<id> (0711, as runc). */
+  stateFile(id: string): string {
+    return path.join(this.root, id, STATE_FILE);
+  }
+
+  /** Exclusive creation of <root>/<id> (0711, as runc); the root is created as needed (0700). */
   createDir(id: string): void {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    mkdirP(this.root, 0o700);
     try {
       fs.mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (e) {
@@ -50,8 +120,14 @@ export class StateStore {
     }
   }
 
+  /** Whether <root>/<id> is a real directory (never a symlink) holding a state.json file. */
   exists(id: string): boolean {
-    return fs.existsSync(path.join(this.dir(id), STATE_FILE));
+    try {
+      if (!fs.lstatSync(this.dir(id)).isDirectory()) return false;
+      return fs.lstatSync(this.stateFile(id)).isFile();
+    } catch {
+      return false;
+    }
   }
 
   /** Write state.json atomically: a unique temp file in the same directory, then rename. */
@@ -59,7 +135,7 @@ export class StateStore {
     const dir = this.dir(rec.id);
     const tmp = path.join(dir, `.state-${process.pid}-${Date.now()}`);
     try {
-      const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
       try {
         fs.writeSync(fd, JSON.stringify(rec));
         fs.fsyncSync(fd);
@@ -73,49 +149,181 @@ export class StateStore {
     }
   }
 
-  read(id: string): StateRecord {
-    let text: string;
+  /**
+   * The text of <root>/<id>/state.json, read without following a symlink at <root>/<id> or at
+   * state.json: the directory is opened O_DIRECTORY|O_NOFOLLOW and the file through that fd
+   * (/proc/self/fd/N/state.json, O_NOFOLLOW|O_NONBLOCK), so a swap after a check cannot redirect
+   * the read either; a FIFO planted as state.json cannot block.
+   */
+  private readText(id: string): string {
+    const file = this.stateFile(id);
+    let dfd: number;
     try {
-      text = fs.readFileSync(path.join(this.dir(id), STATE_FILE), 'utf8');
+      dfd = fs.openSync(this.dir(id), O_NOFOLLOW_DIR);
     } catch (e) {
-      if (isErrnoLike(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR')) {
+      if (isErrnoLike(e) && (e.code === 'ENOENT' || e.code === 'ENOTDIR' && !isLink(this.dir(id)))) {
         throw new TsruncError('E_NOT_EXIST', 'container does not exist');
       }
-      throw new TsruncError('E_STATE', `read state file \`${path.join(this.dir(id), STATE_FILE)}\`: ${causeText(e)}`, { cause: e });
+      if (isErrnoLike(e) && (e.code === 'ELOOP' || e.code === 'ENOTDIR')) {
+        throw new TsruncError('E_STATE', `state directory \`${this.dir(id)}\` is a symlink: refusing to follow it`, { cause: e });
+      }
+      throw new TsruncError('E_STATE', `read state file \`${file}\`: ${causeText(e)}`, { cause: e });
     }
     try {
-      return JSON.parse(text) as StateRecord;
-    } catch (e) {
-      throw new TsruncError('E_STATE', `parse state file \`${path.join(this.dir(id), STATE_FILE)}\`: ${causeText(e)}`, { cause: e });
+      let fd: number;
+      try {
+        fd = fs.openSync(`/proc/self/fd/${dfd}/${STATE_FILE}`, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      } catch (e) {
+        if (isErrnoLike(e) && e.code === 'ENOENT') throw new TsruncError('E_NOT_EXIST', 'container does not exist');
+        if (isErrnoLike(e) && e.code === 'ELOOP') {
+          throw new TsruncError('E_STATE', `state file \`${file}\` is a symlink: refusing to follow it`, { cause: e });
+        }
+        throw new TsruncError('E_STATE', `read state file \`${file}\`: ${causeText(e)}`, { cause: e });
+      }
+      try {
+        if (!fs.fstatSync(fd).isFile()) throw new TsruncError('E_STATE', `state file \`${file}\` is not a regular file`);
+        return fs.readFileSync(fd, 'utf8');
+      } catch (e) {
+        if (e instanceof TsruncError) throw e;
+        throw new TsruncError('E_STATE', `read state file \`${file}\`: ${causeText(e)}`, { cause: e });
+      } finally {
+        fs.closeSync(fd);
+      }
+    } finally {
+      fs.closeSync(dfd);
     }
+  }
+
+  /**
+   * state.json of <id>, checked: E_NOT_EXIST when there is none; E_STATE when the directory or the
+   * file is a symlink, when it is not JSON, when another runtime wrote it (`container \`x\`: state.json
+   * was not written by tsrunc`), or when a recorded cgroup directory is outside the cgroup mounts.
+   */
+  read(id: string): StateRecord {
+    const file = this.stateFile(id);
+    const text = this.readText(id);
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      // The position only: never the content (the file could be anything).
+      throw new TsruncError('E_STATE', `parse state file \`${file}\`: invalid JSON`, { cause: e });
+    }
+    const why = recordProblem(v, id);
+    if (why !== undefined) {
+      throw new TsruncError('E_STATE', `container \`${id}\`: state.json was not written by tsrunc (${why})`);
+    }
+    const rec = v as StateRecord;
+    for (const [k, p] of Object.entries((rec.cgroup as { paths: Record<string, string> }).paths)) {
+      const bad = cgroupPathProblem(p);
+      if (bad !== undefined) {
+        throw new TsruncError('E_STATE',
+          `state file \`${file}\`: cgroup path ${JSON.stringify(p)} of \`${k === '' ? 'unified' : k}\` ${bad}`);
+      }
+    }
+    return rec;
   }
 
   remove(id: string): void {
     fs.rmSync(this.dir(id), { recursive: true, force: true });
   }
 
-  /** Ids with a state.json, sorted. A missing root means no containers. */
-  list(): string[] {
-    let names: string[];
+  /**
+   * Every entry under the root with a container-like name, sorted, with what it is (see EntryKind).
+   * Plain files are not listed; a missing root means no entries.
+   */
+  entries(): Array<{ id: string; kind: EntryKind }> {
+    let ents: fs.Dirent[];
     try {
-      names = fs.readdirSync(this.root);
+      ents = fs.readdirSync(this.root, { withFileTypes: true });
     } catch (e) {
       if (isErrnoLike(e) && e.code === 'ENOENT') return [];
       throw new TsruncError('E_STATE', `read state root \`${this.root}\`: ${causeText(e)}`, { cause: e });
     }
-    return names.filter((n) => fs.existsSync(path.join(this.root, n, STATE_FILE))).sort();
+    const out: Array<{ id: string; kind: EntryKind }> = [];
+    for (const d of ents) {
+      if (d.name.startsWith('.')) continue;
+      if (d.isDirectory()) out.push({ id: d.name, kind: this.exists(d.name) ? 'container' : 'nostate' });
+      else if (d.isSymbolicLink()) out.push({ id: d.name, kind: 'notdir' });
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Ids with a state.json in a real directory, sorted. A missing root means no containers. */
+  list(): string[] {
+    return this.entries().filter((e) => e.kind === 'container').map((e) => e.id);
   }
 }
 
-/** Write a pid file as runc does: decimal, no newline, via a temp file and rename. */
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `mkdir -p` that reports the real reason: Node's recursive mkdir says ENOENT for a missing parent
+ * on a read-only file system, where this says EROFS (naming the directory it could not create).
+ */
+export function mkdirP(dir: string, mode: number): void {
+  const missing: string[] = [];
+  for (let p = path.resolve(dir); ; p = path.dirname(p)) {
+    try {
+      if (fs.statSync(p).isDirectory()) break;
+      throw new TsruncError('E_STATE', `create state directory \`${dir}\`: \`${p}\` is not a directory`);
+    } catch (e) {
+      if (e instanceof TsruncError) throw e;
+      if (!(isErrnoLike(e) && e.code === 'ENOENT') || p === '/') {
+        throw new TsruncError('E_STATE', `create state directory \`${p}\`: ${causeText(e)}`, { cause: e });
+      }
+      missing.unshift(p);
+    }
+  }
+  for (const p of missing) {
+    try {
+      fs.mkdirSync(p, { mode });
+    } catch (e) {
+      if (isErrnoLike(e) && e.code === 'EEXIST') continue; // a concurrent create made it
+      throw new TsruncError('E_STATE', `create state directory \`${p}\`: ${causeText(e)}`, { cause: e });
+    }
+  }
+}
+
+/** Random hex for temporary names that nobody can predict (and so plant a symlink at). */
+function randomSuffix(): string {
+  return (require('crypto') as typeof import('crypto')).randomBytes(8).toString('hex');
+}
+
+/**
+ * Write a pid file as runc does: decimal, no newline. The temporary file is created next to the
+ * target with O_CREAT|O_EXCL|O_NOFOLLOW and a random name (a symlink planted there is never
+ * followed: EEXIST, then another name), fsynced, then renamed over the target (rename replaces a
+ * symlink at the target itself, it never writes through it).
+ */
 export function writePidFile(file: string, pid: number): void {
   const abs = path.resolve(file);
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}`);
+  let tmp = '';
   try {
-    fs.writeFileSync(tmp, String(pid), { mode: 0o644, flag: 'w' });
+    let fd = -1;
+    for (let attempt = 0; fd < 0; attempt++) {
+      tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${randomSuffix()}`);
+      try {
+        fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
+      } catch (e) {
+        if (!(isErrnoLike(e) && e.code === 'EEXIST') || attempt >= 16) { tmp = ''; throw e; }
+      }
+    }
+    try {
+      fs.writeSync(fd, String(pid));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, abs);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
+    if (tmp !== '') fs.rmSync(tmp, { force: true });
     throw new TsruncError('E_STATE', `write pid file \`${abs}\`: ${causeText(e)}`, { cause: e });
   }
 }

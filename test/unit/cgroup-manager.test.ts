@@ -338,8 +338,11 @@ test('fromRecord validates what state.json gave back; toRecord round-trips', () 
   const cg = fromRecord(JSON.parse(JSON.stringify(rec)));
   assert.deepEqual(cg.toRecord(), rec);
   assert.equal(cg.mode, 'hybrid');
-  assert.equal(fromRecord({ paths: { '': '/sys/fs/cgroup/c1' } }).mode, 'v2');
-  for (const bad of [null, {}, { paths: {} }, { paths: [] }, { paths: { memory: 'rel/c1' } }, { paths: { memory: '/a/../b' } }, { paths: { memory: 3 } }]) {
+  assert.equal(fromRecord({ paths: { '': '/sys/fs/cgroup/unified/c1' } }).mode, 'v2');
+  for (const bad of [null, {}, { paths: {} }, { paths: [] }, { paths: { memory: 'rel/c1' } }, { paths: { memory: '/a/../b' } }, { paths: { memory: 3 } },
+    // confined to the cgroup mounts, never the root of a hierarchy
+    { paths: { memory: '/tmp/x' } }, { paths: { '': '/sys/fs/cgroup' } }, ...(fs.statfsSync('/sys/fs/cgroup').type !== 0x63677270 && fs.existsSync('/sys/fs/cgroup/memory') ? [{ paths: { memory: '/sys/fs/cgroup/memory' } }] : []),
+    { paths: { memory: '/sys/fs/cgroup/memory/../../../tmp' } }, { paths: { memory: '/sys/fs/cgroup/memory/x/' } }]) {
     assert.throws(() => fromRecord(bad), (e: unknown) => e instanceof TsruncError && e.code === 'E_STATE', JSON.stringify(bad));
   }
 });
