@@ -16,7 +16,7 @@ import { resolve as resolvePath } from 'path';
 import { getSystemErrorMap } from 'util';
 import { TsruncError } from '../errors';
 import type { IdMapping, LinuxBlockIO, LinuxCPU, LinuxRdmaEntry, LinuxSeccomp, Spec } from './types';
-import { jsonPointer } from './validate';
+import { jsonPointer, limitProblems } from './validate';
 import { CAPABILITIES, RLIMITS } from '../plan/tables';
 
 export interface CheckOptions {
@@ -52,6 +52,21 @@ export const HOOK_NAMES: readonly string[] = [
 
 /** Clocks a time namespace can offset (time_namespaces(7)). */
 export const TIME_OFFSET_CLOCKS: readonly string[] = ['monotonic', 'boottime'];
+
+/** NGROUPS_MAX: the most supplementary groups setgroups(2) takes. */
+export const MAX_ADDITIONAL_GIDS = 65536;
+
+/**
+ * Upper bound on each list that becomes setup work (mounts, linux.maskedPaths, linux.readonlyPaths,
+ * linux.devices, process.rlimits, process.env, process.args), and on mounts + maskedPaths +
+ * readonlyPaths + devices together: each of those is at least one operation of the init's plan,
+ * whose decoder refuses more than 100 000. Larger configs are refused up front, naming the field.
+ */
+export const MAX_LIST_ENTRIES = 65536;
+
+/** The kernel's range for cpu.shares (0 means unset): runc's texts. */
+export const MIN_CPU_SHARES = 2;
+export const MAX_CPU_SHARES = 262144;
 
 /** The kernel's limit on lines in uid_map/gid_map (since 4.15). */
 export const MAX_ID_MAPPINGS = 340;
@@ -148,6 +163,8 @@ export function specProblems(spec: Spec, opts: CheckOptions): SpecProblem[] {
     out.push(r);
   }
 
+  listLimitProblems(spec, add);
+
   spec.mounts?.forEach((mnt, i) => {
     // A relative destination is deprecated but allowed (config.md): see specWarnings.
     if ((mnt.uidMappings === undefined) !== (mnt.gidMappings === undefined)) {
@@ -173,6 +190,32 @@ export function specProblems(spec: Spec, opts: CheckOptions): SpecProblem[] {
 }
 
 type Add = (at: Seg[], message: string) => void;
+
+/** Bounds on list sizes (see MAX_LIST_ENTRIES, MAX_ADDITIONAL_GIDS). */
+function listLimitProblems(spec: Spec, add: Add): void {
+  const len = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+  const gids = len(spec.process?.user?.additionalGids);
+  if (gids > MAX_ADDITIONAL_GIDS) {
+    add(['process', 'user', 'additionalGids'], `at most ${MAX_ADDITIONAL_GIDS} additional gids are allowed (NGROUPS_MAX), got ${gids}`);
+  }
+  const lists: Array<[Seg[], number]> = [
+    [['mounts'], len(spec.mounts)],
+    [['linux', 'maskedPaths'], len(spec.linux?.maskedPaths)],
+    [['linux', 'readonlyPaths'], len(spec.linux?.readonlyPaths)],
+    [['linux', 'devices'], len(spec.linux?.devices)],
+    [['process', 'rlimits'], len(spec.process?.rlimits)],
+    [['process', 'env'], len(spec.process?.env)],
+    [['process', 'args'], len(spec.process?.args)],
+  ];
+  for (const [at, n] of lists) {
+    if (n > MAX_LIST_ENTRIES) add(at, `at most ${MAX_LIST_ENTRIES} entries are allowed, got ${n}`);
+  }
+  const setup = lists.slice(0, 4);
+  const total = setup.reduce((sum, [, n]) => sum + n, 0);
+  if (total > MAX_LIST_ENTRIES && setup.every(([, n]) => n <= MAX_LIST_ENTRIES)) {
+    add([], `/mounts, /linux/maskedPaths, /linux/readonlyPaths and /linux/devices together must have at most ${MAX_LIST_ENTRIES} entries, got ${total}`);
+  }
+}
 type Absolute = (at: Seg[], v: string | undefined) => void;
 
 function processProblems(spec: Spec, opts: CheckOptions, add: Add, absolute: Absolute): void {
@@ -218,6 +261,7 @@ function mappingProblems(maps: IdMapping[] | undefined, at: Seg[], kind: 'uid' |
   if (maps === undefined) return;
   if (maps.length > MAX_ID_MAPPINGS) {
     add(at, `at most ${MAX_ID_MAPPINGS} ${kind} mappings are allowed, got ${maps.length}`);
+    return; // the pairwise overlap check below is quadratic: not for a list this long
   }
   const ranges: Array<{ i: number; inside: [number, number]; outside: [number, number] }> = [];
   maps.forEach((mp, i) => {
@@ -311,6 +355,12 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
       add(['linux', 'resources', 'memory', 'swappiness'], `must be between 0 and 100, got ${swappiness}`);
     }
     const cpu = res.cpu as LinuxCPU | undefined;
+    // 0 means unset (runc); otherwise the kernel's range, with runc's texts.
+    const shares = cpu?.shares;
+    if (typeof shares === 'number' && shares !== 0) {
+      if (shares > MAX_CPU_SHARES) add(['linux', 'resources', 'cpu', 'shares'], `the maximum allowed cpu-shares is ${MAX_CPU_SHARES}`);
+      else if (shares < MIN_CPU_SHARES) add(['linux', 'resources', 'cpu', 'shares'], `the minimum allowed cpu-shares is ${MIN_CPU_SHARES}`);
+    }
     if (cpu?.burst !== undefined && cpu.quota !== undefined && cpu.quota > 0 && cpu.burst > cpu.quota) {
       add(['linux', 'resources', 'cpu', 'burst'], `must not be larger than quota (${cpu.burst} > ${cpu.quota})`);
     }
@@ -383,6 +433,6 @@ export function checkSpec(spec: Spec, bundleDir: string, opts: CheckOptions): vo
     if (p) problems.splice(problems.filter((x) => x.pointer === '/ociVersion').length, 0, p);
   }
   if (problems.length > 0) {
-    throw new TsruncError('E_CONFIG_INVALID', problems.map(formatProblem).join('\n'));
+    throw new TsruncError('E_CONFIG_INVALID', limitProblems(problems.map(formatProblem)));
   }
 }

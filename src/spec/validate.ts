@@ -40,6 +40,18 @@ function validator(file: string): Validator {
   return mod as Validator;
 }
 
+/** At most this many problems are listed in one error; then `and N more`. */
+export const MAX_PROBLEMS = 20;
+
+/**
+ * The first `max` problem lines, then a line `and N more`: one error line stays small (containerd
+ * reads the last error line of the log back; 50 000 wrongly typed args once made it 2.5 MB).
+ */
+export function limitProblems(lines: readonly string[], max = MAX_PROBLEMS): string {
+  if (lines.length <= max) return lines.join('\n');
+  return [...lines.slice(0, max), `and ${lines.length - max} more`].join('\n');
+}
+
 /** RFC 6901 JSON pointer from path segments; the document root is `/` (as in our messages). */
 export function jsonPointer(segments: ReadonlyArray<string | number>): string {
   if (segments.length === 0) return '/';

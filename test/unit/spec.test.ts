@@ -6,14 +6,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { TsruncError } from '../../src/errors';
 import { loadSpec, loadCheckedSpec, parseSpecText, specFromJson } from '../../src/spec/load';
 import {
   CAPABILITY_NAMES, checkSpec, formatProblem, resolveRootfs, rootfsProblem, RLIMIT_NAMES, specProblems, specWarnings,
   statRootfs,
 } from '../../src/spec/checks';
-import { jsonPointer, validateSpecObject, validateState, valueAt, withoutNulls } from '../../src/spec/validate';
+import { jsonPointer, limitProblems, validateSpecObject, validateState, valueAt, withoutNulls } from '../../src/spec/validate';
 import type { Spec } from '../../src/spec/types';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -286,7 +286,9 @@ describe('bad configs', () => {
       const err = caught(() => loadCheckedSpec(bundle, { needProcess: true }));
       assert.equal(err.code, c.code);
       assert.equal(err.exitCode, 1);
-      assert.deepEqual(err.message.split('\n'), c.lines.map((l) => l.split('<bundle>').join(bundle)));
+      const want = c.lines.map((l) => l.split('<bundle>').join(bundle));
+      // At most 20 problems, then `and N more`.
+      assert.deepEqual(err.message.split('\n'), want.length > 20 ? [...want.slice(0, 20), `and ${want.length - 20} more`] : want);
     });
   }
 
@@ -301,12 +303,86 @@ describe('bad configs', () => {
     assert.equal(caught(() => loadSpec(path.join(dir, 'file'))).code, 'E_CONFIG_MISSING');
   });
 
-  test('unreadable config.json (a directory): E_CONFIG_PARSE naming the file', () => {
+  test('config.json that is not a regular file (a directory, a FIFO, a device): E_CONFIG_PARSE naming the file, no hang', () => {
     const dir = fs.mkdtempSync(path.join(scratch, 'dir-'));
     fs.mkdirSync(path.join(dir, 'config.json'));
     const err = caught(() => loadSpec(dir));
     assert.equal(err.code, 'E_CONFIG_PARSE');
-    assert.equal(err.message, `config.json: read \`${path.join(dir, 'config.json')}\`: illegal operation on a directory`);
+    assert.equal(err.message, `config.json: \`${path.join(dir, 'config.json')}\` is not a regular file`);
+    const fifoDir = fs.mkdtempSync(path.join(scratch, 'fifo-'));
+    execFileSync('mkfifo', [path.join(fifoDir, 'config.json')]);
+    assert.equal(caught(() => loadSpec(fifoDir)).message, `config.json: \`${path.join(fifoDir, 'config.json')}\` is not a regular file`);
+    const devDir = fs.mkdtempSync(path.join(scratch, 'dev-'));
+    fs.symlinkSync('/dev/zero', path.join(devDir, 'config.json'));
+    assert.equal(caught(() => loadSpec(devDir)).message, `config.json: \`${path.join(devDir, 'config.json')}\` is not a regular file`);
+  });
+
+  test('parse errors give the position, never the content (config.json may be a symlink to a secret)', () => {
+    const err = caught(() => parseSpecText('root:x:0:0:root:/root:/bin/bash\n'));
+    assert.equal(err.code, 'E_CONFIG_PARSE');
+    assert.equal(err.message, 'config.json: invalid JSON: unexpected token at line 1, column 1');
+    for (const [text, want] of [
+      ['{"a":1,}', 'expected double-quoted property name at line 1, column 8'],
+      ['{"a" 1}', "expected ':' after property name at line 1, column 6"],
+      ['[1,2 3]', "expected ',' or ']' after array element at line 1, column 6"],
+      ['{"a":1} secret', 'unexpected non-whitespace character after JSON at line 1, column 9'],
+      ['{"a":"s\\q"}', 'bad escaped character at line 1, column 9'],
+      ['{"a":"s\tq"}', 'bad control character in string literal at line 1, column 8'],
+      ['{"a":-x}', 'no number after minus sign at line 1, column 7'],
+      ['{"a":1.x}', 'unterminated fractional number at line 1, column 8'],
+      ['{"a":1ex}', 'exponent part is missing a number at line 1, column 8'],
+      ['{"a":"\\u12x4"}', 'bad unicode escape at line 1, column 11'],
+      ['{"a":secret}', 'unexpected token at line 1, column 6'],
+      ['{"a":"secret', 'unexpected end of JSON input'],
+    ] as const) {
+      const e = caught(() => parseSpecText(text));
+      assert.equal(e.message, `config.json: invalid JSON: ${want}`, text);
+      assert.ok(!e.message.includes('secret'));
+    }
+  });
+
+  test('nesting: 1000 levels parse, 1001 are refused with the position; any depth is safe', () => {
+    const deep = (n: number) => '{"a":' + '['.repeat(n - 1) + ']'.repeat(n - 1) + '}';
+    assert.deepEqual(Object.keys(parseSpecText(deep(1000)) as object), ['a']);
+    assert.equal(caught(() => parseSpecText(deep(1001))).message, 'config.json: invalid JSON: exceeded max depth 1000 at line 1, column 1005');
+    assert.match(caught(() => parseSpecText('['.repeat(1_000_000))).message, /exceeded max depth 1000 at line 1, column 1001$/);
+    // Brackets inside strings do not count.
+    assert.deepEqual(parseSpecText(`{"a":"${'['.repeat(5000)}"}`), { a: '['.repeat(5000) });
+    // 999 levels below a known field: a clean schema error, no stack overflow anywhere.
+    const cfg = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'good', 'runc-spec.json'), 'utf8')) as Record<string, unknown>;
+    const text = JSON.stringify(cfg).replace('"hostname":"runc"', `"hostname":${'['.repeat(998)}${']'.repeat(998)}`);
+    assert.match(caught(() => specFromJson(parseSpecText(text))).message, /^config\.json: \/hostname: must be string$/);
+    const unknown = JSON.stringify({ ...cfg, x: JSON.parse('['.repeat(998) + ']'.repeat(998)) });
+    assert.doesNotThrow(() => specFromJson(parseSpecText(unknown)));
+  });
+
+  test('NUL bytes in any string or key are refused, naming the field', () => {
+    const cfg = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'good', 'runc-spec.json'), 'utf8')) as Spec;
+    cfg.process!.cwd = '/a\0b';
+    cfg.mounts![1]!.options = ['nosuid', 'x\0y'];
+    cfg.root!.path = 'root\0fs';
+    (cfg as unknown as Record<string, unknown>)['a/b~'] = ['\0'];
+    cfg.linux!.sysctl = { 'net.\0x': '1' };
+    const err = caught(() => specFromJson(cfg));
+    assert.equal(err.code, 'E_CONFIG_INVALID');
+    assert.deepEqual(err.message.split('\n').filter((l) => l.includes('NUL')).sort(), [
+      'config.json: /a~1b~0/0: must not contain a NUL byte',
+      'config.json: /linux/sysctl: keys must not contain a NUL byte',
+      'config.json: /mounts/1/options/1: must not contain a NUL byte',
+      'config.json: /process/cwd: must not contain a NUL byte',
+      'config.json: /root/path: must not contain a NUL byte',
+    ]);
+  });
+
+  test('at most 20 problems, then `and N more`', () => {
+    const cfg = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'good', 'runc-spec.json'), 'utf8')) as Record<string, unknown>;
+    (cfg.process as Record<string, unknown>).args = new Array(50000).fill(7);
+    const err = caught(() => specFromJson(cfg));
+    const lines = err.message.split('\n');
+    assert.equal(lines.length, 21);
+    assert.equal(lines[0], 'config.json: /process/args/0: must be string');
+    assert.equal(lines[20], 'and 49980 more');
+    assert.equal(limitProblems(['a', 'b']), 'a\nb');
   });
 
   test('empty and truncated files', () => {
@@ -330,6 +406,31 @@ describe('checkSpec (pure part)', () => {
     const noProc: Spec = { ociVersion: '1.0.0', root: { path: 'r' } };
     assert.deepEqual(problems(noProc, false), []);
     assert.deepEqual(problems(noProc, true), ['/process: process property must not be empty']);
+  });
+
+  test('list limits: additionalGids (NGROUPS_MAX), each setup list, and the setup lists together', () => {
+    const s = minimal();
+    s.process!.user.additionalGids = new Array(65537).fill(1);
+    s.process!.env = new Array(65537).fill('A=1');
+    s.process!.args = new Array(65536).fill('true');
+    s.linux = { maskedPaths: new Array(40000).fill('/x'), readonlyPaths: new Array(30000).fill('/y') };
+    assert.deepEqual(problems(s), [
+      '/process/user/additionalGids: at most 65536 additional gids are allowed (NGROUPS_MAX), got 65537',
+      '/process/env: at most 65536 entries are allowed, got 65537',
+      '/: /mounts, /linux/maskedPaths, /linux/readonlyPaths and /linux/devices together must have at most 65536 entries, got 70000',
+    ]);
+    s.linux = { devices: new Array(65537).fill({ path: '/dev/x', type: 'p' }) };
+    s.process!.user.additionalGids = new Array(65536).fill(1);
+    s.process!.env = [];
+    assert.deepEqual(problems(s), ['/linux/devices: at most 65536 entries are allowed, got 65537']);
+  });
+
+  test('cpu.shares: 0 is unset, otherwise [2, 262144] (runc\'s texts)', () => {
+    const withShares = (shares: number) => ({ ...minimal(), linux: { resources: { cpu: { shares } } } }) as Spec;
+    for (const ok of [0, 2, 1024, 262144]) assert.deepEqual(problems(withShares(ok)), [], String(ok));
+    assert.deepEqual(problems(withShares(1e12)), ['/linux/resources/cpu/shares: the maximum allowed cpu-shares is 262144']);
+    assert.deepEqual(problems(withShares(262145)), ['/linux/resources/cpu/shares: the maximum allowed cpu-shares is 262144']);
+    assert.deepEqual(problems(withShares(1)), ['/linux/resources/cpu/shares: the minimum allowed cpu-shares is 2']);
   });
 
   test('ociVersion: pre-release and build metadata are fine, other majors and non-SemVer are not', () => {
