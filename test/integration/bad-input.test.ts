@@ -11,8 +11,8 @@ import { applyPatch, defaultConfig, type ConfigPatch } from '../../conformance/l
 import { buildRootfs } from '../../conformance/lib/rootfs';
 import type { CallResult } from '../../conformance/lib/runtime';
 import {
-  Tsrunc, type TsruncCall, cgroupDirsNamed, cleanup, errMsg, isAlive, leftovers, pollUntil, processesInCgroupNamed,
-  show, snapshot, tmpDir,
+  Tsrunc, type TsruncCall, type Want, assertFails, cgroupDirsNamed, cleanup, isAlive, leftovers, pollUntil, pool,
+  processesInCgroupNamed, show, snapshot, tmpDir,
 } from './support';
 
 const P = `it-bad-${process.pid}`;
@@ -59,23 +59,6 @@ function createFailed(text: string, cmd = 'create'): RegExp {
   return new RegExp(`^\\w+ ${cmd} failed: ${esc(text)}$`);
 }
 
-type Want = string | RegExp | ((msg: string) => void);
-
-/** A clean failure: exit `rc`, nothing on stdout, exactly one error line on stderr, whose msg is `want`. */
-function assertFails(r: CallResult, want: Want, rc = 1): void {
-  assert.ok(!r.timedOut && r.signal === null, `runtime hung or crashed: ${show(r)}`);
-  assert.equal(r.status, rc, show(r));
-  assert.equal(r.stdout, '', `stdout: ${show(r)}`);
-  const lines = r.stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `want exactly one error line: ${show(r)}`);
-  assert.match(lines[0]!, /level=error/);
-  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, 'no stack trace');
-  const msg = errMsg(r);
-  if (typeof want === 'string') assert.equal(msg, want);
-  else if (want instanceof RegExp) assert.match(msg, want);
-  else want(msg);
-}
-
 /** Leftovers of a case that mention one of `ids` (state entries, cgroups, processes in them). */
 function mentioning(found: string[], ids: string[]): string[] {
   const named = ids.filter((id) => id !== '' && id !== '.' && id !== '..');
@@ -83,20 +66,6 @@ function mentioning(found: string[], ids: string[]): string[] {
 }
 
 // ---- config, bundle and id errors: all independent, run side by side --------------------------
-
-/** Run the jobs with at most `n` at a time (the machines have few CPUs); results in job order. */
-async function pool<T>(n: number, jobs: (() => Promise<T>)[]): Promise<T[]> {
-  const out: T[] = new Array<T>(jobs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      out[i] = await jobs[i]!();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, worker));
-  return out;
-}
 
 interface Case {
   name: string;

@@ -5,6 +5,7 @@
 // The tests run under build/Release/tsrunc-reaper (npm test), which is a child subreaper: an init
 // that a failed `create` leaves alive is re-parented to it, so "processes that appeared under the
 // reaper during a case" is exactly what a case leaked.
+import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -396,3 +397,37 @@ export function cleanup(t: Tsrunc | undefined, ids: Iterable<string>, dirs: stri
 export function isAlive(pid: number): boolean {
   return readProc(pid) !== undefined;
 }
+
+// ---- checking failures (shared by bad-input, hardening and fuzz) --------------------------------
+
+export type Want = string | RegExp | ((msg: string) => void);
+
+/** A clean failure: exit `rc`, nothing on stdout, exactly one error line on stderr, whose msg is `want`. */
+export function assertFails(r: CallResult, want: Want, rc = 1): void {
+  assert.ok(!r.timedOut && r.signal === null, `runtime hung or crashed: ${show(r)}`);
+  assert.equal(r.status, rc, show(r));
+  assert.equal(r.stdout, '', `stdout: ${show(r)}`);
+  const lines = r.stderr.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, `want exactly one error line: ${show(r)}`);
+  assert.match(lines[0]!, /level=error/);
+  assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, 'no stack trace');
+  const msg = errMsg(r);
+  if (typeof want === 'string') assert.equal(msg, want);
+  else if (want instanceof RegExp) assert.match(msg, want);
+  else want(msg);
+}
+
+/** Run the jobs with at most `n` at a time (the machines have few CPUs); results in job order. */
+export async function pool<T>(n: number, jobs: (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = new Array<T>(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      out[i] = await jobs[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, worker));
+  return out;
+}
+
