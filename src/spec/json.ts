@@ -161,7 +161,7 @@ export function lineColumn(text: string, pos: number): string {
   return `line ${line}, column ${pos - lineStart + 1}`;
 }
 
-/** The message for a scan error: what was expected and where (not at the end), never any of the text. */
+/** The message for a scan error: what was expected and where, never any of the text. */
 export function describeJsonError(text: string, e: JsonSyntaxError): string {
-  return e.kind === 'end' ? e.what : `${e.what} at ${lineColumn(text, e.pos)}`;
+  return `${e.what} at ${lineColumn(text, e.pos)}`;
 }

@@ -333,7 +333,7 @@ describe('bad configs', () => {
       ['{"a":1ex}', 'exponent part is missing a number at line 1, column 8'],
       ['{"a":"\\u12x4"}', 'bad unicode escape at line 1, column 11'],
       ['{"a":secret}', 'unexpected token at line 1, column 6'],
-      ['{"a":"secret', 'unexpected end of JSON input'],
+      ['{"a":"secret', 'unexpected end of JSON input at line 1, column 13'],
     ] as const) {
       const e = caught(() => parseSpecText(text));
       assert.equal(e.message, `config.json: invalid JSON: ${want}`, text);
@@ -386,7 +386,8 @@ describe('bad configs', () => {
   });
 
   test('empty and truncated files', () => {
-    assert.equal(caught(() => parseSpecText('')).message, 'config.json: invalid JSON: unexpected end of JSON input');
+    assert.equal(caught(() => parseSpecText('')).message, 'config.json: invalid JSON: unexpected end of JSON input at line 1, column 1');
+    assert.equal(caught(() => parseSpecText('{\n  "a": [1,')).message, 'config.json: invalid JSON: unexpected end of JSON input at line 2, column 11');
     const err = caught(() => parseSpecText('{\n  "ociVersion": "1.0.0",\n  "root": {"path": "rootfs"}\n  "x": 1}'));
     assert.equal(err.code, 'E_CONFIG_PARSE');
     assert.equal(err.message, "config.json: invalid JSON: expected ',' or '}' after property value at line 4, column 3");
