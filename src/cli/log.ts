@@ -75,7 +75,7 @@ export class Logger {
   log(level: Level, msg: string): void {
     if (level === 'debug' && !this.o.debug) return;
     try {
-      this.o.out.write(this.line(level, msg));
+      this.o.out.write(this.line(level, clipMessage(msg)));
     } catch {
       // A log line that cannot be written must not turn a success into a failure.
     }
@@ -85,9 +85,19 @@ export class Logger {
   fatal(msg: string): void {
     this.log('error', msg);
     if (this.o.toFile) {
-      try { this.o.stderr.write(msg.endsWith('\n') ? msg : msg + '\n'); } catch { /* nothing left to tell */ }
+      const m = clipMessage(msg);
+      try { this.o.stderr.write(m.endsWith('\n') ? m : m + '\n'); } catch { /* nothing left to tell */ }
     }
   }
+}
+
+/** Longest message one log line carries (containerd reads the last error line back whole). */
+export const MAX_LOG_MESSAGE = 8192;
+
+/** msg, cut to MAX_LOG_MESSAGE characters with a note of how much was left out. */
+export function clipMessage(msg: string): string {
+  if (msg.length <= MAX_LOG_MESSAGE) return msg;
+  return `${msg.slice(0, MAX_LOG_MESSAGE)}... (${msg.length - MAX_LOG_MESSAGE} more characters)`;
 }
 
 /**

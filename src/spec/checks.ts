@@ -16,7 +16,7 @@ import { resolve as resolvePath } from 'path';
 import { getSystemErrorMap } from 'util';
 import { TsruncError } from '../errors';
 import type { IdMapping, LinuxBlockIO, LinuxCPU, LinuxRdmaEntry, LinuxSeccomp, Spec } from './types';
-import { jsonPointer, limitProblems } from './validate';
+import { MAX_PROBLEMS, jsonPointer, limitProblems } from './validate';
 import { CAPABILITIES, RLIMITS } from '../plan/tables';
 
 export interface CheckOptions {
@@ -82,8 +82,9 @@ const MAX_ID = 4294967295; // (uid_t)-1 is "no id"; a mapped range must end belo
 
 type Seg = string | number;
 
+/** A value quoted for a message; long values are cut (a message stays one short line). */
 function q(s: string): string {
-  return JSON.stringify(s);
+  return JSON.stringify(s.length > 100 ? `${s.slice(0, 97)}...` : s);
 }
 
 function oneOf(allowed: readonly string[]): string {
@@ -354,6 +355,18 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
     if (swappiness !== undefined && swappiness > 100 && swappiness < UINT64_MAX) {
       add(['linux', 'resources', 'memory', 'swappiness'], `must be between 0 and 100, got ${swappiness}`);
     }
+    // The cgroup device rules (src/cgroup/devices.ts refuses the same, without the pointer).
+    res.devices?.forEach((d, i) => {
+      if (d.access === undefined || d.access === '') {
+        add(['linux', 'resources', 'devices', i, 'access'], `device access at ${i} field cannot be empty`);
+      }
+      for (const k of ['major', 'minor'] as const) {
+        const v = d[k];
+        if (typeof v === 'number' && (!Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
+          add(['linux', 'resources', 'devices', i, k], `must be between 0 and 4294967295, got ${v}`);
+        }
+      }
+    });
     const cpu = res.cpu as LinuxCPU | undefined;
     // 0 means unset (runc); otherwise the kernel's range, with runc's texts.
     const shares = cpu?.shares;
@@ -397,7 +410,8 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
 /**
  * What the spec lets a runtime accept but asks it to log (runtime.md "Warnings"): relative mount
  * destinations (deprecated; interpreted relative to `/`) and capabilities the kernel does not
- * know (ignored; runc does the same). Pure; the caller logs them.
+ * know (ignored; runc does the same). Pure; the caller logs them. At most 20, then one that says
+ * how many more there were.
  */
 export function specWarnings(spec: Spec): SpecProblem[] {
   const out: SpecProblem[] = [];
@@ -416,6 +430,10 @@ export function specWarnings(spec: Spec): SpecProblem[] {
         out.push({ pointer: jsonPointer(['process', 'capabilities', set, i]), message: `unknown capability ${q(c)}: ignored` });
       }
     });
+  }
+  if (out.length > MAX_PROBLEMS) {
+    const more = out.length - MAX_PROBLEMS;
+    return [...out.slice(0, MAX_PROBLEMS), { pointer: '/', message: `and ${more} more warnings` }];
   }
   return out;
 }
