@@ -357,7 +357,8 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
     }
     // The cgroup device rules (src/cgroup/devices.ts refuses the same, without the pointer).
     res.devices?.forEach((d, i) => {
-      if (d.access === undefined || d.access === '') {
+      // An absent access is valid per the spec (src/cgroup/devices.ts decides what it means).
+      if (d.access === '') {
         add(['linux', 'resources', 'devices', i, 'access'], `device access at ${i} field cannot be empty`);
       }
       for (const k of ['major', 'minor'] as const) {

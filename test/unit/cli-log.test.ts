@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Logger, LogSink, fileSink, formatColoured, formatJson, formatText, isTerminalFd } from '../../src/cli/log';
+import { Logger, LogSink, MAX_LOG_MESSAGE, clipMessage, fileSink, formatColoured, formatJson, formatText, isTerminalFd } from '../../src/cli/log';
 import { goJson, goQuote, rfc3339 } from '../../src/cli/gofmt';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/;
@@ -139,4 +139,15 @@ test('isTerminalFd: pty yes; /dev/null, a file, a bad fd no', () => {
   } finally {
     for (const fd of [ptmx, devnull, file]) fs.closeSync(fd);
   }
+});
+
+test('a log message is cut at MAX_LOG_MESSAGE characters, saying how much was left out', () => {
+  assert.equal(clipMessage('short'), 'short');
+  const long = 'x'.repeat(MAX_LOG_MESSAGE + 10);
+  assert.equal(clipMessage(long), `${'x'.repeat(MAX_LOG_MESSAGE)}... (10 more characters)`);
+  const out = sink();
+  new Logger({ out, stderr: out, toFile: false, format: 'json', debug: false, now: () => T }).fatal('y'.repeat(100000));
+  assert.equal(out.lines.length, 1);
+  assert.ok(out.lines[0]!.length < MAX_LOG_MESSAGE + 200);
+  assert.ok(out.lines[0]!.includes('(91808 more characters)'));
 });

@@ -426,6 +426,29 @@ describe('checkSpec (pure part)', () => {
     assert.deepEqual(problems(s), ['/linux/devices: at most 65536 entries are allowed, got 65537']);
   });
 
+  test('cgroup device rules: empty access and out-of-range numbers are named by pointer', () => {
+    const s = { ...minimal(), linux: { resources: { devices: [{ allow: true, access: '' }, { allow: false, type: 'c', major: -1, minor: 1.5, access: 'r' }] } } } as Spec;
+    assert.deepEqual(problems(s), [
+      '/linux/resources/devices/0/access: device access at 0 field cannot be empty',
+      '/linux/resources/devices/1/major: must be between 0 and 4294967295, got -1',
+      '/linux/resources/devices/1/minor: must be between 0 and 4294967295, got 1.5',
+    ]);
+  });
+
+  test('warnings are bounded: 20, then how many more', () => {
+    const s = minimal();
+    s.process!.capabilities = { bounding: Array.from({ length: 50 }, (_, i) => `CAP_NOPE${i}`) };
+    const w = specWarnings(s).map(formatProblem);
+    assert.equal(w.length, 21);
+    assert.equal(w[20], 'config.json: /: and 30 more warnings');
+  });
+
+  test('long values are cut in messages', () => {
+    const s = minimal();
+    s.process!.cwd = 'a'.repeat(5000);
+    assert.deepEqual(problems(s), [`/process/cwd: must be an absolute path, got "${'a'.repeat(97)}..."`]);
+  });
+
   test('cpu.shares: 0 is unset, otherwise [2, 262144] (runc\'s texts)', () => {
     const withShares = (shares: number) => ({ ...minimal(), linux: { resources: { cpu: { shares } } } }) as Spec;
     for (const ok of [0, 2, 1024, 262144]) assert.deepEqual(problems(withShares(ok)), [], String(ok));
