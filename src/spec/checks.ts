@@ -355,19 +355,6 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
     if (swappiness !== undefined && swappiness > 100 && swappiness < UINT64_MAX) {
       add(['linux', 'resources', 'memory', 'swappiness'], `must be between 0 and 100, got ${swappiness}`);
     }
-    // The cgroup device rules (src/cgroup/devices.ts refuses the same, without the pointer).
-    res.devices?.forEach((d, i) => {
-      // An absent access is valid per the spec (src/cgroup/devices.ts decides what it means).
-      if (d.access === '') {
-        add(['linux', 'resources', 'devices', i, 'access'], `device access at ${i} field cannot be empty`);
-      }
-      for (const k of ['major', 'minor'] as const) {
-        const v = d[k];
-        if (typeof v === 'number' && (!Number.isInteger(v) || v < 0 || v > 0xffffffff)) {
-          add(['linux', 'resources', 'devices', i, k], `must be between 0 and 4294967295, got ${v}`);
-        }
-      }
-    });
     const cpu = res.cpu as LinuxCPU | undefined;
     // 0 means unset (runc); otherwise the kernel's range, with runc's texts.
     const shares = cpu?.shares;

@@ -286,8 +286,7 @@ function judge(r: CallResult): string | undefined {
   if (r.stderr.length > 10000) return `error output of ${r.stderr.length} bytes`; // messages are cut at 8192 characters
   const msg = errMsg(r);
   // Names a field (config.json / a JSON pointer) or the setup step and object that failed.
-  // (`device rule N` is linux.resources.devices[N], refused by the cgroup device rules.)
-  if (!/config\.json|(^|[\s`"])\/[\w.-]|\(step \d+\)|unable to start container process|namespace|device rule \d+/.test(msg)) {
+  if (!/config\.json|(^|[\s`"])\/[\w.-]|\(step \d+\)|unable to start container process|namespace/.test(msg)) {
     return 'the error names no field';
   }
   return undefined;
