@@ -259,15 +259,6 @@ function fixedCases(base: Json): Array<{ what: string; text: string }> {
   ];
 }
 
-/**
- * Outcomes that are known bugs outside the TypeScript front end (the plan compiler and the init,
- * fixed separately): counted in their own `todo` test instead of failing the run.
- */
-const KNOWN_ISSUES: Array<{ name: string; match: (c: Case, r: CallResult) => boolean }> = [
-  { name: 'process.user missing or null crashes the plan compiler', match: (_c, r) => /reading 'umask'|reading 'uid'|reading 'gid'/.test(r.stderr) },
-  { name: 'tsrunc-init writes a raw line on stderr when it cannot open exec.fifo (RLIMIT_NOFILE too low)', match: (_c, r) => /^tsrunc-init: /m.test(r.stderr) },
-];
-
 // ---- judging one result --------------------------------------------------------------------------
 
 /** Why a result is not acceptable, or undefined. */
@@ -346,26 +337,15 @@ describe(`config.json fuzzing (seed ${SEED}, ${COUNT} cases)`, () => {
   });
 
   const describeBad = (c: Case, r: CallResult, why: string) => `#${c.n} (${c.what.slice(0, 200)}): ${why}\n  ${show(r).slice(0, 600)}`;
-
   it('every case ends in success or one clean error line that names a field', () => {
     const bad: string[] = [];
     cases.forEach((c, i) => {
       const r = results[i]!;
       const why = judge(r);
-      if (why && !KNOWN_ISSUES.some((k) => k.match(c, r))) bad.push(describeBad(c, r, why));
+      if (why) bad.push(describeBad(c, r, why));
     });
     assert.equal(bad.length, 0, `${bad.length} bad outcomes:\n${bad.slice(0, 10).join('\n')}`);
   });
-
-  for (const k of KNOWN_ISSUES) {
-    it(`known issue (plan compiler / init): ${k.name}`, { todo: 'fixed outside the TypeScript front end' }, () => {
-      const hits = cases.flatMap((c, i) => {
-        const why = judge(results[i]!);
-        return why && k.match(c, results[i]!) ? [describeBad(c, results[i]!, why)] : [];
-      });
-      assert.equal(hits.length, 0, hits.slice(0, 3).join('\n'));
-    });
-  }
 
   it('nothing left behind (state entries, cgroups, processes, mounts)', () => {
     assert.deepEqual(found, []);
