@@ -347,7 +347,7 @@ function spawnIntoCgroup(n: Native, p: Prepared, o: Parameters<Native['spawnInit
 /** containerd always sends cpu.shares (1024); apply it rather than refuse (see checkSupported). */
 function applyCpuShares(p: Prepared): void {
   const shares = (p.spec.linux?.resources?.cpu as { shares?: number } | undefined)?.shares;
-  if (shares === undefined || shares === null) return;
+  if (shares === undefined || shares === null || shares === 0) return; // 0: unset, as in runc
   const rec = p.cgroup.toRecord();
   if (rec.paths.cpu) {
     writeCgroupFile(path.join(rec.paths.cpu, 'cpu.shares'), String(shares));

@@ -22,7 +22,12 @@ export function setupError(plan: Plan, step: number, errno: number, detail: stri
       : `exec: "${name}": stat ${name}: ${describeErrno(code)}`;
     return new TsruncError('E_SETUP', `unable to start container process: ${msg}`);
   }
-  return new TsruncError('E_SETUP', `${op.what}: ${detail}${code ? `: ${code}` : ''} (step ${step})`);
+  return new TsruncError('E_SETUP', `${clip(op.what)}: ${clip(detail)}${code ? `: ${code}` : ''} (step ${step})`);
+}
+
+/** An operation's description can hold a config value of any length: keep the message readable. */
+function clip(s: string, max = 400): string {
+  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }
 
 // The few errno texts runc users see in exec errors (Go's syscall.Errno strings).
