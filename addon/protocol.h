@@ -11,6 +11,8 @@
 //    3   | parent -> init  | SYNC_COMMIT (1 b.) | state.json and the pid file are written: the init
 //        |                 |                    | clears its parent-death signal, closes the socket
 //        |                 |                    | and blocks opening exec.fifo for writing
+//    3'  | init -> parent  | EOF                | the parent waits for this close before it exits:
+//        |                 |                    | exiting earlier would fire the parent-death signal
 //    -   | parent -> init  | EOF (before 1 or 3)| `create` died: the init exits by itself
 //
 // `create` then exits. `start` opens exec.fifo for reading, which releases the init (see

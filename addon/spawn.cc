@@ -235,16 +235,24 @@ Napi::Value SyncGo(const Napi::CallbackInfo &info) {
   }
 }
 
-// syncCommit(sock): the container is recorded (protocol step 3).
+// syncCommit(sock): the container is recorded (protocol step 3). Returns once the init has
+// closed its end, i.e. has cleared its parent-death signal: exiting before that would kill it.
 Napi::Value SyncCommit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int sock = info[0].As<Napi::Number>().Int32Value();
   uint8_t b = SYNC_COMMIT;
   for (;;) {
     ssize_t n = send(sock, &b, 1, MSG_NOSIGNAL);
-    if (n == 1) return env.Undefined();
+    if (n == 1) break;
     if (n < 0 && errno == EINTR) continue;
     throw ErrnoError(env, errno, "send(sync commit)");
+  }
+  for (;;) {
+    uint8_t r;
+    ssize_t n = recv(sock, &r, 1, 0);
+    if (n == 0) return env.Undefined();
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw ErrnoError(env, errno, "recv(sync commit)");
   }
 }
 
