@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import { makeBundle, type Bundle } from '../../conformance/lib/rootfs';
 import type { CallResult } from '../../conformance/lib/runtime';
 import {
-  TSRUNC, Tsrunc, cgroupDirsNamed, cleanup, errMsg, isAlive, leftovers, pollUntil, processesInCgroupNamed, show,
+  TSRUNC, Tsrunc, cgroupDirsNamed, cleanup, errMsg, isAlive, leftovers, mountsMentioning, pollUntil, processesInCgroupNamed, show,
   snapshot, strayProcesses, tmpDir,
 } from './support';
 
@@ -264,6 +264,8 @@ describe('fault injection: SIGKILL create, start and delete at random points', (
       // (say, one that never reached its cgroup). Give a leaked init a moment to exit by itself.
       const fresh = () => [...strayProcesses()].filter((p) => !strays.has(p));
       for (let i = 0; i < 25 && fresh().length; i++) await sleep(40);
+      const mounts = [...mountsMentioning([tmp])].filter(([mid]) => !baseline.mounts.has(mid)).map(([, l]) => l);
+      if (mounts.length) strayProblems.push(`round ${rounds}: new mounts on the host: ${mounts.join('; ')}`);
       const f = fresh();
       if (f.length) {
         strayProblems.push(`round ${rounds} (${round.map((c) => c.tag).join(', ')}): processes left under the reaper: ` +
