@@ -237,7 +237,7 @@ describe('fault injection: SIGKILL create, start and delete at random points', (
         const extraMs = Math.floor(40 * r);
         return { at: { when: () => fs.existsSync(path.join(root, id, 'exec.fifo')), extraMs }, desc: `${extraMs} ms after exec.fifo appeared` };
       }
-      const at = Math.floor(W[kind] * 0.95 * r);
+      const at = Math.floor(W[kind] * 0.8 * r);
       return { at: { ms: at }, desc: `after ${at} ms` };
     };
 
@@ -247,7 +247,9 @@ describe('fault injection: SIGKILL create, start and delete at random points', (
     let iter = 0;
     let rounds = 0;
     const t0 = Date.now();
-    while (total() < KILLS && rounds < KILLS && Date.now() - t0 < 70_000) {
+    // Bounded by rounds and time, generously: on a loaded machine a call sometimes finishes before
+    // its kill (the windows were measured once), so more rounds than kills may be needed.
+    while (total() < KILLS && rounds < KILLS * 3 && Date.now() - t0 < 240_000) {
       rounds++;
       const strays = strayProcesses();
       const round = lanes.map((lane, li) => {
