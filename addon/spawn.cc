@@ -222,17 +222,21 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   return r;
 }
 
+// One protocol byte to the init (SYNC_GO, SYNC_COMMIT); 0 or an errno.
+int SendByte(int sock, uint8_t b) {
+  for (;;) {
+    ssize_t n = send(sock, &b, 1, MSG_NOSIGNAL);
+    if (n == 1) return 0;
+    if (n < 0 && errno == EINTR) continue;
+    return errno;
+  }
+}
+
 // syncGo(sock): release the init (protocol step 1).
 Napi::Value SyncGo(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  int sock = info[0].As<Napi::Number>().Int32Value();
-  uint8_t b = SYNC_GO;
-  for (;;) {
-    ssize_t n = send(sock, &b, 1, MSG_NOSIGNAL);
-    if (n == 1) return env.Undefined();
-    if (n < 0 && errno == EINTR) continue;
-    throw ErrnoError(env, errno, "send(sync go)");
-  }
+  if (int err = SendByte(info[0].As<Napi::Number>().Int32Value(), SYNC_GO)) throw ErrnoError(env, err, "send(sync go)");
+  return env.Undefined();
 }
 
 // syncCommit(sock): the container is recorded (protocol step 3). Returns once the init has
@@ -240,13 +244,7 @@ Napi::Value SyncGo(const Napi::CallbackInfo &info) {
 Napi::Value SyncCommit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int sock = info[0].As<Napi::Number>().Int32Value();
-  uint8_t b = SYNC_COMMIT;
-  for (;;) {
-    ssize_t n = send(sock, &b, 1, MSG_NOSIGNAL);
-    if (n == 1) break;
-    if (n < 0 && errno == EINTR) continue;
-    throw ErrnoError(env, errno, "send(sync commit)");
-  }
+  if (int err = SendByte(sock, SYNC_COMMIT)) throw ErrnoError(env, err, "send(sync commit)");
   for (;;) {
     uint8_t r;
     ssize_t n = recv(sock, &r, 1, 0);
