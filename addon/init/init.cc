@@ -190,11 +190,11 @@ bool Decode(const std::vector<uint8_t> &buf, std::vector<Op> *ops) {
 // followed but can never leave `root` (RESOLVE_IN_ROOT), and /proc magic links are refused. This
 // is what keeps a malicious image's symlinks (`/dev -> /host/etc`, CVE-2026-41579 and the whole
 // family of runc mount-target races) from redirecting a mount or mknod outside the rootfs.
-int OpenInRoot(int root, const std::string &path, int flags) {
+int OpenInRoot(int root, const std::string &path, int flags, uint64_t resolve = 0) {
   struct open_how how;
   memset(&how, 0, sizeof how);
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve;
   std::string rel = path;
   while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
   if (rel.empty()) rel = ".";
@@ -338,22 +338,24 @@ void OpMount(const Op &op) {
   unsigned long flags = static_cast<unsigned long>(op.ints.at(0));
   unsigned long prop = static_cast<unsigned long>(op.ints.at(1));
   bool bind = op.ints.at(2) != 0;
-  bool procAllowed = op.ints.size() > 3 && op.ints.at(3) != 0;
+  // 0: outside /proc; 1: allowed inside /proc; 2: a bind on /proc itself, of a procfs only.
+  int64_t procPolicy = op.ints.size() > 3 ? op.ints.at(3) : 0;
+  bool procAllowed = procPolicy != 0;
   const std::string &src = op.strs.at(0), &dest = op.strs.at(1), &fstype = op.strs.at(2), &data = op.strs.at(3);
 
   // procfs and sysfs only on a real directory (runc's rule): an image that made /proc a symlink
   // (to /tmp, to anywhere) must not decide where the container's procfs lands.
   if (!bind && (fstype == "proc" || fstype == "sysfs")) {
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    std::string rel = dest.substr(dest.find_first_not_of('/') == std::string::npos ? dest.size() : dest.find_first_not_of('/'));
-    Fd d(static_cast<int>(syscall(SYS_openat2, g_root, rel.empty() ? "." : rel.c_str(), &how, sizeof how)));
+    Fd d(OpenInRoot(g_root, dest, O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS));
     struct stat st;
     if (d.fd < 0 ? errno != ENOENT : (fstat(d.fd, &st) < 0 || !S_ISDIR(st.st_mode))) {
       Fail(0, "filesystem \"" + fstype + "\" must be mounted on ordinary directory");
     }
+  }
+  if (bind && procPolicy == 2) {
+    struct statfs sf;
+    if (statfs(src.c_str(), &sf) < 0) Fail(errno, "statfs " + src);
+    if (sf.f_type != PROC_SUPER_MAGIC) Fail(0, "\"" + dest + "\" cannot be mounted because it is not of type proc");
   }
 
   // A bind mount of a file needs a file to mount on; everything else needs a directory.
@@ -529,11 +531,7 @@ void OpPivot(const Op &op) {
 // The /dev/null we bind over masked files must really be the null device (CVE-2025-31133: the
 // image could have made it a symlink to a host-sensitive file).
 int OpenDevNull() {
-  struct open_how how;
-  memset(&how, 0, sizeof how);
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
-  int fd = static_cast<int>(syscall(SYS_openat2, g_root, "dev/null", &how, sizeof how));
+  int fd = OpenInRoot(g_root, "/dev/null", O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
   if (fd < 0) Fail(errno, "open /dev/null");
   struct stat st;
   if (fstat(fd, &st) < 0) Fail(errno, "stat /dev/null");
