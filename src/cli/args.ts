@@ -14,7 +14,7 @@
 import { TsruncError } from '../errors';
 import { goQuote } from './gofmt';
 
-export type FlagType = 'bool' | 'string' | 'int';
+export type FlagType = 'bool' | 'string' | 'int' | 'duration';
 
 export interface FlagDef {
   /** Long name, without dashes. */
@@ -23,7 +23,8 @@ export interface FlagDef {
   aliases?: readonly string[];
   type: FlagType;
   usage: string;
-  /** Default value for string/int flags (shown in help as `(default: ...)`). */
+  /** Default value for string/int flags (shown in help as `(default: ...)`); for a duration
+   *  flag, Go's text (`5s`), parsed into milliseconds like a given value. */
   def?: string | number;
 }
 
@@ -77,6 +78,28 @@ export function parseGoInt(v: string): number | undefined {
   return m[1] === '-' ? -n : n;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = {
+  ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000,
+};
+
+/** Go time.ParseDuration (`1h2m3.5s`, `300ms`, `-1s`, `0`), in milliseconds; undefined if invalid. */
+export function parseGoDuration(v: string): number | undefined {
+  let s = v;
+  let sign = 1;
+  if (s[0] === '-' || s[0] === '+') { if (s[0] === '-') sign = -1; s = s.slice(1); }
+  if (s === '0') return 0;
+  if (s === '') return undefined;
+  let total = 0;
+  const re = /^(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/;
+  while (s !== '') {
+    const m = re.exec(s);
+    if (!m || (m[1] === '' && (m[2] === undefined || m[2] === ''))) return undefined;
+    total += Number(`${m[1] || '0'}.${m[2] ?? ''}0`) * DURATION_UNITS_MS[m[3]!]!;
+    s = s.slice(m[0].length);
+  }
+  return sign * total;
+}
+
 function setValue(values: FlagValues, def: FlagDef, name: string, value: string | undefined): void {
   if (def.type === 'bool') {
     if (value === undefined) { values[def.name] = true; return; }
@@ -88,6 +111,12 @@ function setValue(values: FlagValues, def: FlagDef, name: string, value: string 
     return;
   }
   if (value === undefined) throw new UsageError('flag', `flag needs an argument: -${name}`);
+  if (def.type === 'duration') {
+    const ms = parseGoDuration(value);
+    if (ms === undefined) throw new UsageError('flag', `invalid value ${goQuote(value)} for flag -${name}: parse error`);
+    values[def.name] = ms;
+    return;
+  }
   if (def.type === 'int') {
     const n = parseGoInt(value);
     if (n === undefined) throw new UsageError('flag', `invalid value ${goQuote(value)} for flag -${name}: parse error`);
@@ -126,7 +155,10 @@ function isFlag(s: string): boolean {
 
 function defaults(defs: readonly FlagDef[]): FlagValues {
   const v: FlagValues = {};
-  for (const d of defs) v[d.name] = d.type === 'bool' ? false : (d.def ?? (d.type === 'int' ? 0 : ''));
+  for (const d of defs) {
+    if (d.type === 'duration') v[d.name] = parseGoDuration(String(d.def ?? '0')) ?? 0;
+    else v[d.name] = d.type === 'bool' ? false : (d.def ?? (d.type === 'int' ? 0 : ''));
+  }
   return v;
 }
 
@@ -146,13 +178,18 @@ export function parseGlobal(defs: readonly FlagDef[], argv: readonly string[]): 
   return { values, rest: argv.slice(i) };
 }
 
-/** Command flags: anywhere before `--`; everything else is a positional argument. */
-export function parseCommand(defs: readonly FlagDef[], argv: readonly string[]): { values: FlagValues; args: string[] } {
+/**
+ * Command flags: anywhere before `--`; everything else is a positional argument. With
+ * `skipArgReorder` (urfave's SkipArgReorder, runc's `ps`) flags end at the first positional, and
+ * everything from there on, `--` included, is positional (`ps <id> -o pid,comm`).
+ */
+export function parseCommand(defs: readonly FlagDef[], argv: readonly string[], skipArgReorder = false): { values: FlagValues; args: string[] } {
   const values = defaults(defs);
   const args: string[] = [];
   let i = 0;
   while (i < argv.length) {
     const s = argv[i];
+    if (skipArgReorder && args.length > 0) { args.push(...argv.slice(i)); break; }
     if (s === '--') { args.push(...argv.slice(i + 1)); break; }
     if (!isFlag(s)) { args.push(s); i++; continue; }
     i += parseOne(defs, argv, i, values);

@@ -6,7 +6,8 @@ import type { GlobalOptions } from '../lifecycle/api';
 import type * as LifecycleModule from '../lifecycle/index';
 
 export type LifecycleApi = Pick<typeof LifecycleModule,
-  'create' | 'start' | 'state' | 'list' | 'kill' | 'del' | 'run' | 'explain'>;
+  'create' | 'start' | 'state' | 'list' | 'kill' | 'del' | 'run' | 'explain'
+  | 'pause' | 'resume' | 'ps' | 'events' | 'eventsStats'>;
 
 export interface CliIo {
   stdout(s: string): void;

@@ -69,6 +69,29 @@ DESCRIPTION:
 "${PROG} restore" accepts runc's options, changes nothing and exits with an
 error. In runc, the restore command restores the saved state of a container
 instance that was previously saved using the checkpoint command.`,
+  pause: `Where "<container-id>" is the name for the instance of the container to be
+paused.
+
+DESCRIPTION:
+   The pause command suspends all processes in the instance of the container.
+
+Use ${PROG} list to identify instances of containers and their current status.`,
+  resume: `Where "<container-id>" is the name for the instance of the container to be
+resumed.
+
+DESCRIPTION:
+   The resume command resumes all processes in the instance of the container.
+
+Use ${PROG} list to identify instances of containers and their current status.`,
+  ps: `Where "<container-id>" is the name for the instance of the container and
+"[ps options]" are passed to the host's ps (default: -ef); the header and the
+lines of the container's processes are printed. With --format json, the host
+pids of the container's processes are printed as a JSON array.`,
+  events: `Where "<container-id>" is the name for the instance of the container.
+
+DESCRIPTION:
+   The events command displays information about the container. By default the
+information is displayed once every 5 seconds.`,
   explain: `Validates the bundle's config.json as "create" would, and prints the ordered
 list of setup operations tsrunc would execute, without creating anything.`,
 };
@@ -80,6 +103,7 @@ function flagNames(f: FlagDef): string {
 
 function flagUsage(f: FlagDef): string {
   if (f.type === 'bool' || f.def === undefined || f.def === '') return f.usage;
+  if (f.type === 'duration') return `${f.usage} (default: ${f.def})`;
   return `${f.usage} (default: ${typeof f.def === 'string' ? JSON.stringify(f.def) : f.def})`;
 }
 

@@ -30,6 +30,10 @@ const LOADERS: Record<CommandName, () => CommandModule> = {
   explain: () => require('./commands/explain') as CommandModule,
   checkpoint: () => require('./commands/checkpoint') as CommandModule,
   restore: () => require('./commands/restore') as CommandModule,
+  pause: () => require('./commands/pause') as CommandModule,
+  resume: () => require('./commands/resume') as CommandModule,
+  ps: () => require('./commands/ps') as CommandModule,
+  events: () => require('./commands/events') as CommandModule,
 };
 
 /** Commands whose errors runc prefixes with `runc <cmd> failed: `. */
@@ -182,7 +186,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
   }
   let cmd: ReturnType<typeof parseCommand>;
   try {
-    cmd = parseCommand(def.flags, rest);
+    cmd = parseCommand(def.flags, rest, def.skipArgReorder === true);
     if (cmd.values.help) { io.stdout(help().commandHelp(def)); return 0; }
     checkArgCount('tsrunc', def.name, def.args, cmd.args.length);
   } catch (e) {

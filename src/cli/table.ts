@@ -21,7 +21,7 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
 ];
 
 export type CommandName = 'create' | 'run' | 'start' | 'state' | 'kill' | 'delete' | 'list' | 'spec' | 'explain'
-  | 'checkpoint' | 'restore';
+  | 'checkpoint' | 'restore' | 'pause' | 'resume' | 'ps' | 'events';
 
 export interface CommandDef {
   name: CommandName;
@@ -29,6 +29,8 @@ export interface CommandDef {
   argsUsage: string;
   args: ArgCount;
   flags: readonly FlagDef[];
+  /** Flags end at the first positional (urfave's SkipArgReorder; `ps <id> [ps options]`). */
+  skipArgReorder?: boolean;
 }
 
 const BUNDLE: FlagDef = { name: 'bundle', aliases: ['b'], type: 'string', usage: 'path to the root of the bundle directory, defaults to the current directory' };
@@ -86,6 +88,15 @@ export const COMMANDS: Readonly<Record<CommandName, CommandDef>> = {
     argsUsage: '<container-id>', args: { exact: 1 },
     flags: [{ name: 'force', aliases: ['f'], type: 'bool', usage: 'Forcibly deletes the container if it is still running (uses SIGKILL)' }, HELP],
   },
+  events: {
+    name: 'events', summary: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics',
+    argsUsage: '<container-id>', args: { exact: 1 },
+    flags: [
+      { name: 'interval', type: 'duration', def: '5s', usage: 'set the stats collection interval' },
+      { name: 'stats', type: 'bool', usage: "display the container's stats then exit" },
+      HELP,
+    ],
+  },
   explain: {
     name: 'explain', summary: 'validate a bundle and show the setup plan tsrunc would execute (tsrunc only)',
     argsUsage: '[container-id]', args: { max: 1 },
@@ -109,6 +120,15 @@ export const COMMANDS: Readonly<Record<CommandName, CommandDef>> = {
       HELP,
     ],
   },
+  pause: {
+    name: 'pause', summary: 'pause suspends all processes inside the container', argsUsage: '<container-id>',
+    args: { exact: 1 }, flags: [HELP],
+  },
+  ps: {
+    name: 'ps', summary: 'ps displays the processes running inside a container', argsUsage: '<container-id> [ps options]',
+    args: { min: 1 }, skipArgReorder: true,
+    flags: [{ name: 'format', aliases: ['f'], type: 'string', def: 'table', usage: 'select one of: table or json' }, HELP],
+  },
   restore: {
     name: 'restore', summary: 'restore a container from a previous checkpoint (not supported by this version of tsrunc)',
     argsUsage: '<container-id>', args: { exact: 1 },
@@ -126,6 +146,10 @@ export const COMMANDS: Readonly<Record<CommandName, CommandDef>> = {
       { name: 'lsm-mount-context', type: 'string', usage: 'Specify an LSM mount context to be used during restore.' + UNUSED },
       HELP,
     ],
+  },
+  resume: {
+    name: 'resume', summary: 'resumes all processes that have been previously paused', argsUsage: '<container-id>',
+    args: { exact: 1 }, flags: [HELP],
   },
   run: {
     name: 'run', summary: 'create and run a container', argsUsage: '<container-id>', args: { exact: 1 },

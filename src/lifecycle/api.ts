@@ -59,3 +59,19 @@ export interface ExplainOptions {
   id?: string;
   noPivot: boolean;
 }
+
+export interface PsOptions {
+  id: string;
+  /** `table` or `json` (anything else: `invalid format option`, after the container is looked up). */
+  format: string;
+  /** Arguments for the host's `ps` (table format; default `-ef`). */
+  psArgs: readonly string[];
+}
+
+export interface EventsOptions {
+  id: string;
+  /** Print one stats event and exit. */
+  stats: boolean;
+  /** Interval between stats events of the stream, in milliseconds (> 0). */
+  intervalMs: number;
+}

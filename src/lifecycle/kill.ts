@@ -1,9 +1,12 @@
 // `kill`: a signal to the init, or with --all to every process of the container's cgroup.
+import { constants } from 'node:os';
 import { TsruncError } from '../errors';
 import { validateId } from '../state/id';
 import { checkTransition } from './status';
 import { signalInit, withContainer } from './container';
 import type { GlobalOptions, KillOptions } from './api';
+
+const SIGKILL = constants.signals.SIGKILL;
 
 /** `kill`: send a signal to the init (or, with all, to every process of the container). */
 export function kill(g: GlobalOptions, o: KillOptions): void {
@@ -13,12 +16,16 @@ export function kill(g: GlobalOptions, o: KillOptions): void {
   }
   validateId(o.id);
   withContainer(g, o.id, (c) => {
-    checkTransition(o.id, c.status(), 'kill', { all: o.all });
+    const status = c.status();
+    checkTransition(o.id, status, 'kill', { all: o.all });
     if (o.all) {
       // Every process of the cgroup, the init included: exactly one delivery each.
       c.cgroup().killAll(o.signal);
       return;
     }
     signalInit(c.rec, o.signal);
+    // A frozen process acts on SIGKILL only once thawed: thaw a paused container after SIGKILL
+    // (runc does the same; other signals stay pending until `resume`).
+    if (status === 'paused' && o.signal === SIGKILL) c.cgroup().setFrozen(false);
   });
 }

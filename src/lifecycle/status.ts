@@ -13,8 +13,9 @@ export interface StatusProbe {
 export function deriveStatus(pid: number, pidStartTime: string, probe: StatusProbe): Status {
   const st = pid > 0 ? probe.startTime(pid) : null;
   if (st === null || st !== pidStartTime) return 'stopped';
-  if (probe.fifoExists()) return 'created';
+  // A frozen cgroup is `paused` even before `start` (runc pauses created containers too).
   if (probe.frozen()) return 'paused';
+  if (probe.fifoExists()) return 'created';
   return 'running';
 }
 
@@ -37,7 +38,8 @@ export function checkTransition(id: string, status: Status, verb: Verb, opts: { 
       fail(`cannot delete container ${id} that is not stopped: ${status}`);
       break;
     case 'pause':
-      if (status === 'running' || status === 'paused') return;
+      // runc 1.1.5: created or running; pausing a paused container is `container not running`.
+      if (status === 'running' || status === 'created') return;
       fail('container not running');
       break;
     case 'resume':

@@ -52,6 +52,11 @@ class Harness {
       del(g, o) { h.rec('del', g, o); },
       run(g, o) { h.rec('run', g, o); return Promise.resolve(h.runResult); },
       explain(g, o, json) { h.rec('explain', g, o, json); return json ? '{"plan":[]}' : 'plan text'; },
+      pause(g, id) { h.rec('pause', g, id); },
+      resume(g, id) { h.rec('resume', g, id); },
+      ps(g, o) { h.rec('ps', g, o); return o.format === 'json' ? '[1,2]\n' : 'PID\n'; },
+      eventsStats(g, o) { h.rec('eventsStats', g, o); return '{"type":"stats"}\n'; },
+      events(g, o, emit) { h.rec('events', g, o); emit('{"type":"oom","id":"c1"}\n'); return Promise.resolve(); },
     };
   }
 
@@ -453,4 +458,66 @@ test('spec: writes runc-shaped config.json into the bundle, refuses to overwrite
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// ---- pause, resume, ps, events (issue 7) --------------------------------------------------------
+
+test('pause / resume: one lifecycle call with the id, nothing printed; errors as runc lines', async () => {
+  for (const cmd of ['pause', 'resume']) {
+    const h = new Harness();
+    assert.equal(await h.run([cmd, 'c1']), 0);
+    assert.deepEqual(h.only(cmd).args, ['c1']);
+    assert.equal(h.out + h.err, '');
+    const h2 = new Harness();
+    h2.throwOn[cmd] = new TsruncError('E_STATUS', cmd === 'pause' ? 'container not running' : 'container not paused');
+    assert.equal(await h2.run([cmd, 'c1']), 1);
+    assertErr(h2, cmd === 'pause' ? 'container not running' : 'container not paused');
+    const h3 = new Harness();
+    assert.equal(await h3.run([cmd]), 1);
+    assertErr(h3, `tsrunc: "${cmd}" requires exactly 1 argument(s)`);
+  }
+});
+
+test('ps: -f json before the id; everything after the id goes to ps (SkipArgReorder)', async () => {
+  const h = new Harness();
+  assert.equal(await h.run(['ps', '-f', 'json', 'c1']), 0);
+  assert.deepEqual(h.only('ps').args, [{ id: 'c1', format: 'json', psArgs: [] }]);
+  assert.equal(h.out, '[1,2]\n');
+  const h2 = new Harness();
+  assert.equal(await h2.run(['ps', 'c1', '-o', 'pid,comm', '-f', 'x', '--', 'y']), 0);
+  assert.deepEqual(h2.only('ps').args, [{ id: 'c1', format: 'table', psArgs: ['-o', 'pid,comm', '-f', 'x', '--', 'y'] }]);
+  const h3 = new Harness();
+  assert.equal(await h3.run(['ps', '--format=json', 'c1']), 0);
+  assert.equal((h3.only('ps').args[0] as { format: string }).format, 'json');
+  const h4 = new Harness();
+  assert.equal(await h4.run(['ps']), 1);
+  assertErr(h4, 'tsrunc: "ps" requires a minimum of 1 argument(s)');
+});
+
+test('events: --stats prints one line; the stream by default; --interval is a Go duration', async () => {
+  const h = new Harness();
+  assert.equal(await h.run(['events', '--stats', 'c1']), 0);
+  assert.deepEqual(h.only('eventsStats').args, [{ id: 'c1', stats: true, intervalMs: 5000 }]);
+  assert.equal(h.out, '{"type":"stats"}\n');
+  const h2 = new Harness();
+  assert.equal(await h2.run(['events', '--interval', '1m30.5s', 'c1']), 0);
+  assert.deepEqual(h2.only('events').args, [{ id: 'c1', stats: false, intervalMs: 90500 }]);
+  assert.equal(h2.out, '{"type":"oom","id":"c1"}\n');
+  const h3 = new Harness();
+  assert.equal(await h3.run(['events', '--interval=250ms', 'c1']), 0);
+  assert.equal((h3.only('events').args[0] as { intervalMs: number }).intervalMs, 250);
+  const h4 = new Harness();
+  assert.equal(await h4.run(['events', '--interval', '5', 'c1']), 1);
+  assert.ok(h4.out.startsWith('Incorrect Usage: invalid value "5" for flag -interval: parse error\n'), h4.out);
+  assertErr(h4, 'invalid value "5" for flag -interval: parse error');
+  assert.equal(h4.calls.length, 0);
+});
+
+test('help lists pause, resume, ps and events; events -h shows the duration default unquoted', async () => {
+  const h = new Harness();
+  assert.equal(await h.run(['--help']), 0);
+  for (const c of ['pause', 'resume', 'ps', 'events']) assert.match(h.out, new RegExp(`^   ${c} `, 'm'));
+  const h2 = new Harness();
+  assert.equal(await h2.run(['events', '-h']), 0);
+  assert.match(h2.out, /--interval value\s+set the stats collection interval \(default: 5s\)/);
 });
