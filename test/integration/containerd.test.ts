@@ -58,7 +58,7 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
   });
 
   after(() => {
-    for (const id of ['ctd-fg', 'ctd-bg']) {
+    for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause']) {
       ctr(['task', 'kill', '-s', 'KILL', id]);
       ctr(['task', 'delete', id]);
       ctr(['container', 'rm', id]);
@@ -98,5 +98,32 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
     assert.equal(ctr(['container', 'rm', 'ctd-bg']).status, 0);
     assert.equal(tsruncList(), null);
     assert.deepEqual(cgroupDirsNamed('ctd-bg'), []);
+  });
+
+  it('ctr task pause, ps, resume (tsrunc pause/ps --format json/resume), and kill of a paused task', () => {
+    const id = 'ctd-pause';
+    const r = ctr(runArgs(id, ['-d'], ['/bin/sh', '-c', 'sleep 1000 & wait']));
+    assert.equal(r.status, 0, r.stderr);
+    const pid = Number(/ctd-pause\s+(\d+)/.exec(ctr(['task', 'ls']).stdout)![1]);
+    const pause = ctr(['task', 'pause', id]);
+    assert.equal(pause.status, 0, pause.stderr);
+    assert.match(ctr(['task', 'ls']).stdout, /ctd-pause\s+\d+\s+PAUSED/);
+    assert.deepEqual((tsruncList() as { status: string }[]).map((s) => s.status), ['paused']);
+    // The shim calls `ps --format json <id>` and parses the pids.
+    const ps = ctr(['task', 'ps', id]);
+    assert.equal(ps.status, 0, ps.stderr);
+    const pids = [...ps.stdout.matchAll(/^(\d+)\s/gm)].map((m) => Number(m[1]));
+    assert.equal(pids.length, 2, ps.stdout);
+    assert.ok(pids.includes(pid), ps.stdout);
+    const resume = ctr(['task', 'resume', id]);
+    assert.equal(resume.status, 0, resume.stderr);
+    assert.match(ctr(['task', 'ls']).stdout, /ctd-pause\s+\d+\s+RUNNING/);
+    assert.equal(ctr(['task', 'pause', id]).status, 0);
+    assert.equal(ctr(['task', 'kill', '-a', '-s', 'KILL', id]).status, 0);
+    assert.ok(pollUntil(() => /ctd-pause\s+\d+\s+STOPPED/.test(ctr(['task', 'ls']).stdout), 10000), 'the paused task did not stop');
+    assert.equal(ctr(['task', 'delete', id]).status, 0);
+    assert.equal(ctr(['container', 'rm', id]).status, 0);
+    assert.equal(tsruncList(), null);
+    assert.deepEqual(cgroupDirsNamed(id), []);
   });
 });
