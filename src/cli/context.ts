@@ -11,6 +11,8 @@ export type LifecycleApi = Pick<typeof LifecycleModule,
 
 export interface CliIo {
   stdout(s: string): void;
+  /** stdout's reader is gone (EPIPE): streams stop (runc dies of SIGPIPE there). */
+  stdoutClosed?(): boolean;
   stderr: LogSink;
   cwd(): string;
   /** The lifecycle library, loaded on first use. */

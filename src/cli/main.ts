@@ -72,6 +72,8 @@ export class StdWriter {
 
   private outstanding = 0;
   private waiters: (() => void)[] = [];
+  /** The reader went away (EPIPE/EBADF): a stream such as `events` stops. */
+  closed = false;
 
   private toStream(chunk: string | Buffer): void {
     this.outstanding++;
@@ -94,7 +96,7 @@ export class StdWriter {
           this.toStream(buf.subarray(off));
           return;
         }
-        if (code === 'EPIPE' || code === 'EBADF') return;
+        if (code === 'EPIPE' || code === 'EBADF') { this.closed = true; return; }
         throw e;
       }
     }
@@ -115,6 +117,7 @@ export function defaultIo(): CliIo & { out: StdWriter; err: StdWriter } {
     out,
     err,
     stdout: (s: string) => out.write(s),
+    stdoutClosed: () => out.closed,
     stderr: {
       write: (s: string) => err.write(s),
       get isTTY() { return tty ??= isTerminalFd(2); },

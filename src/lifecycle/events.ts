@@ -38,8 +38,9 @@ export function eventsStats(g: GlobalOptions, o: EventsOptions): string {
   return st.statsEventJson(c.id, st.readStats(paths)) + '\n';
 }
 
-/** `events` without --stats: emit lines until the container's cgroup is gone (see above). */
-export function events(g: GlobalOptions, o: EventsOptions, emit: (line: string) => void): Promise<void> {
+/** `events` without --stats: emit lines until the container's cgroup is gone (see above), or
+ *  until emit returns false (the reader went away). */
+export function events(g: GlobalOptions, o: EventsOptions, emit: (line: string) => boolean | void): Promise<void> {
   const { c, paths } = open(g, o);
   const st = statsModule();
   const keys = Object.keys(paths);
@@ -61,7 +62,9 @@ export function events(g: GlobalOptions, o: EventsOptions, emit: (line: string) 
       try {
         const now = st.readOomCounters(paths);
         if (now !== undefined) {
-          if (now.oomKill > lastKill || (now.underOom && !lastUnder)) emit(st.oomEventJson(c.id) + '\n');
+          if (now.oomKill > lastKill || (now.underOom && !lastUnder)) {
+            if (emit(st.oomEventJson(c.id) + '\n') === false) { stop(); return; }
+          }
           lastKill = now.oomKill;
           lastUnder = now.underOom;
         }
@@ -72,7 +75,7 @@ export function events(g: GlobalOptions, o: EventsOptions, emit: (line: string) 
     };
     const tick = (): void => {
       try {
-        emit(st.statsEventJson(c.id, st.readStats(paths, { hugePageSizes: sizes })) + '\n');
+        if (emit(st.statsEventJson(c.id, st.readStats(paths, { hugePageSizes: sizes })) + '\n') === false) stop();
       } catch (e) {
         g.log('error', e instanceof Error ? e.message : String(e));
       }

@@ -4,13 +4,14 @@
 // Run under the subreaper: build/Release/tsrunc-reaper node --test dist/test/integration/cgroup-commands.test.js
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeBundle, type Bundle } from '../../conformance/lib/rootfs';
 import { RuntimeCli, sleepMs } from '../../conformance/lib/runtime';
 import { readCgroupHost } from '../../src/cgroup';
 import {
-  Tsrunc, cleanup, errMsg, isAlive, leftovers, pollUntil, processesInCgroupNamed, show, snapshot, tmpDir,
+  TSRUNC, Tsrunc, cleanup, errMsg, isAlive, leftovers, pollUntil, processesInCgroupNamed, show, snapshot, tmpDir,
 } from './support';
 
 const RUNC = '/usr/sbin/runc';
@@ -27,6 +28,7 @@ const ID = {
   stats: `${P}-stats`,
   rstats: `${P}-rstats`,
   oom: `${P}-oom`,
+  pipe: `${P}-pipe`,
 };
 
 const host = readCgroupHost();
@@ -389,6 +391,27 @@ describe('events', { skip }, () => {
     assert.ok(stats.length >= 3, `stats events: ${stats.length}`);
     assert.equal(stats.at(-1)!.data?.memory?.usage?.limit, 32 << 20);
     assert.equal(stats.at(-1)!.data?.memory?.usage?.max, 32 << 20, 'the peak usage reached the limit');
+    assert.deepEqual(leftovers(t.root, before, [id], []), []);
+  });
+
+  it('the stream stops when its reader goes away (as runc dies of SIGPIPE)', async () => {
+    const id = ID.pipe;
+    const before = snapshot(t.root, []);
+    ok(t.call(['run', '-d', '--bundle', b.sleep!.dir, id]), 'run -d');
+    const child = spawn(TSRUNC, ['--root', t.root, 'events', '--interval', '100ms', id], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const first = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      child.stdout!.on('data', (d: Buffer) => { buf += d.toString(); if (buf.includes('\n')) resolve(buf.split('\n')[0]!); });
+      child.on('exit', () => reject(new Error(`exited before a line: ${buf}`)));
+    });
+    assert.match(first, /^\{"type":"stats","id":"[^"]+","data":\{/);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdout!.destroy();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    const code = await exited;
+    clearTimeout(timer);
+    assert.equal(code, 0, 'exits by itself, rc 0');
+    ok(t.call(['delete', '--force', id]), 'delete --force');
     assert.deepEqual(leftovers(t.root, before, [id], []), []);
   });
 });

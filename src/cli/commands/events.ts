@@ -10,6 +10,9 @@ export async function run(ctx: CommandContext): Promise<number> {
     ctx.io.stdout(lc.eventsStats(ctx.g, o));
     return 0;
   }
-  await lc.events(ctx.g, o, (line) => ctx.io.stdout(line));
+  await lc.events(ctx.g, o, (line) => {
+    ctx.io.stdout(line);
+    return ctx.io.stdoutClosed?.() !== true;
+  });
   return 0;
 }
