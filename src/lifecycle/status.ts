@@ -38,8 +38,9 @@ export function checkTransition(id: string, status: Status, verb: Verb, opts: { 
       fail(`cannot delete container ${id} that is not stopped: ${status}`);
       break;
     case 'pause':
-      // runc 1.1.5: created or running; pausing a paused container is `container not running`.
-      if (status === 'running' || status === 'created') return;
+      // Created or running, as runc. Pausing a paused container is not an error (the cgroups
+      // issue asks for it; runc 1.1.5 says `container not running`): the goal state holds.
+      if (status === 'running' || status === 'created' || status === 'paused') return;
       fail('container not running');
       break;
     case 'resume':

@@ -131,9 +131,12 @@ describe('pause, resume, ps and events: step by step as runc 1.1.5', { skip }, (
   it('every step gives runc\'s exit code and text', { skip: haveRunc ? false : 'runc not installed' }, () => {
     const mine = steps(t, ID.steps);
     const theirs = steps(r, ID.rsteps);
-    assert.deepEqual(mine, theirs);
-    // What those steps are, for the reader (runc 1.1.5 on this host):
-    assert.ok(mine.includes('pause again: rc 1 container not running'));
+    // The one deliberate difference: pausing a paused container is not an error in tsrunc (the
+    // cgroups issue asks for it); runc 1.1.5 refuses it.
+    assert.ok(theirs.includes('pause again: rc 1 container not running'));
+    assert.ok(mine.includes('pause again: rc 0 '));
+    assert.deepEqual(mine.filter((l) => !l.startsWith('pause again:')), theirs.filter((l) => !l.startsWith('pause again:')));
+    // What the other steps are, for the reader (runc 1.1.5 on this host):
     assert.ok(mine.includes('resume again: rc 1 container not paused'));
     assert.ok(mine.includes('events stopped: rc 1 container with id <id> is not running'));
     assert.ok(mine.includes('ps json stopped: rc 0 null\n'));
