@@ -5,7 +5,8 @@
 //
 //   node scripts/build-schemas.js [OUT_DIR]     (default: <repo>/dist/schemas)
 //
-// Output: config-validator.js (root: config.schema.json) and state-validator.js (state.schema.json).
+// Output: config-validator.js (root: config.schema.json), state-validator.js (state.schema.json) and
+// features-validator.js (features.schema.json: what `tsrunc features` prints; used by its unit test).
 // Each exports the validate function (module.exports and .default); after a call, validate.errors
 // holds every violation (allErrors), or null.
 'use strict';
@@ -22,6 +23,7 @@ const outDir = path.resolve(process.argv[2] || path.join(repo, 'dist', 'schemas'
 const TARGETS = [
   { file: 'config-validator.js', schema: 'config.schema.json' },
   { file: 'state-validator.js', schema: 'state.schema.json' },
+  { file: 'features-validator.js', schema: 'features.schema.json' },
 ];
 
 function loadSchemas() {

@@ -34,6 +34,7 @@ const LOADERS: Record<CommandName, () => CommandModule> = {
   resume: () => require('./commands/resume') as CommandModule,
   ps: () => require('./commands/ps') as CommandModule,
   events: () => require('./commands/events') as CommandModule,
+  features: () => require('./commands/features') as CommandModule,
 };
 
 /** Commands whose errors runc prefixes with `runc <cmd> failed: `. */

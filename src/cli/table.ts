@@ -21,7 +21,7 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
 ];
 
 export type CommandName = 'create' | 'run' | 'start' | 'state' | 'kill' | 'delete' | 'list' | 'spec' | 'explain'
-  | 'checkpoint' | 'restore' | 'pause' | 'resume' | 'ps' | 'events';
+  | 'checkpoint' | 'restore' | 'pause' | 'resume' | 'ps' | 'events' | 'features';
 
 export interface CommandDef {
   name: CommandName;
@@ -106,6 +106,9 @@ export const COMMANDS: Readonly<Record<CommandName, CommandDef>> = {
       { name: 'no-pivot', type: 'bool', usage: 'plan as if --no-pivot were given to create' },
       HELP,
     ],
+  },
+  features: {
+    name: 'features', summary: 'show the enabled features', argsUsage: '', args: { exact: 0 }, flags: [HELP],
   },
   kill: {
     name: 'kill', summary: "kill sends the specified signal (default: SIGTERM) to the container's init process",
