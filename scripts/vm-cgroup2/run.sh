@@ -201,6 +201,12 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts /dev/pts
 ln -sf pts/ptmx /dev/ptmx 2>/dev/null || true
+# devtmpfs has no /dev/fd and /dev/std* (udev makes them on a real host): bash's process
+# substitution `<(...)` needs /dev/fd.
+ln -sfn /proc/self/fd /dev/fd 2>/dev/null || true
+ln -sf /proc/self/fd/0 /dev/stdin 2>/dev/null || true
+ln -sf /proc/self/fd/1 /dev/stdout 2>/dev/null || true
+ln -sf /proc/self/fd/2 /dev/stderr 2>/dev/null || true
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 # The checkout as it was at launch (a host-side copy), at its own path: overlayfs does not support
 # a lower layer that changes under it, and others rebuild the checkout while a VM runs.
