@@ -58,6 +58,8 @@ export TSRUNC_VM_TIMEOUT=${TSRUNC_VM_TIMEOUT:-$((300 + n * PER_TEST))}
 cd "$REPO"
 start=$(date +%s)
 rc=0
-bash scripts/vm-cgroup2/run.sh bash scripts/vm-cgroup2/test-all.sh --in-vm "${1:-}" || rc=$?
+# The VM starts with a fresh environment: hand the per-test timeout over explicitly.
+bash scripts/vm-cgroup2/run.sh env TSRUNC_VM_TEST_TIMEOUT="$PER_TEST" \
+  bash scripts/vm-cgroup2/test-all.sh --in-vm "${1:-}" || rc=$?
 echo "test-all: cgroup v2 VM lane: exit $rc after $(( $(date +%s) - start ))s" >&2
 exit "$rc"
