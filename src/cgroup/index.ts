@@ -44,11 +44,14 @@
 //       create(): void; addPid(pid: number): void; setDevices(rules: readonly DevRule[]): void
 //       pids(): number[]; freezerState(): FreezerState; setFrozen(frozen: boolean): void
 //       killAll(signal: number): void; destroy(): void
+//       setResources(r: Resources, o?: { update?: boolean; warn? }): void
 //     fromRecord(record: unknown, deps?: CgroupDeps): CgroupManager   (validates; E_STATE if bad)
 //     interface CgroupDeps { fs?: CgroupFs; native?: BpfNative; kill?; sleep? }
 //
 // Errors are TsruncError E_CGROUP with messages like ``create cgroup `/sys/fs/cgroup/memory/x`: EACCES``.
-// Not here (yet): resource limits (memory, cpu, pids, io, hugetlb, unified keys) and `update`.
+//   resources.ts / resources-v1.ts / resources-v2.ts
+//     CgroupManager.setResources(r: Resources, o?: { update?, warn? }): the mapping tables (one per
+//     manager), mergeResources(old, patch) for `update`, runc's conversions.
 export type { CgroupMode, CgroupHost } from './host';
 export { parseMountinfo, parseProcCgroup, readCgroupHost, readOwnCgroups, V1_CONTROLLERS } from './host';
 export type { CgroupRecord } from './paths';
@@ -62,3 +65,7 @@ export type { BpfNative } from './bpf';
 export { compileDeviceProgram, disassembleDeviceProgram } from './bpf';
 export type { CgroupDeps, CgroupFs, FreezerState } from './manager';
 export { CgroupManager, fromRecord, nodeCgroupFs } from './manager';
+export type { Resources, LinuxMemory, LinuxCpu, LinuxBlockIO, ResourceIo } from './resources';
+export { mergeResources, resourcesOf, sharesToWeight, blkioToIoWeight, swapToV2 } from './resources';
+export { applyV1 } from './resources-v1';
+export { applyV2 } from './resources-v2';

@@ -13,6 +13,9 @@ import {
 import type { CgroupMode } from './host';
 import { type FreezerState, readFreezerState, v2Frozen } from './freezer';
 import type { CgroupRecord } from './paths';
+import { type Resources, type ResourceIo, resourcesOf } from './resources';
+import { applyV1 } from './resources-v1';
+import { applyV2 } from './resources-v2';
 import { cgroupPathProblem } from '../state/store';
 
 /** The filesystem operations the manager needs (errors: Node ErrnoException with `code`). */
@@ -360,6 +363,29 @@ export class CgroupManager {
     }
     const ok = target.defaultAllow ? after.defaultAllow : sameDeviceState(after, target);
     if (!ok) throw new TsruncError('E_CGROUP', `set device rules \`${list}\`: the result does not match the rules`);
+  }
+
+  // ---- resources ---------------------------------------------------------------------------
+
+  /** Apply `linux.resources` (all but devices: see setDevices) through the mapping table of this
+   *  host's manager: resources-v2.ts on a pure v2 host, resources-v1.ts (the v1 controllers) on
+   *  hybrid and v1 hosts. Values that ask for nothing are not written. `update` honours
+   *  memory.checkBeforeUpdate; `warn` receives what is ignored (e.g. kernel memory). */
+  setResources(r: Resources, o: { update?: boolean; warn?: (msg: string) => void } = {}): void {
+    const io: ResourceIo = {
+      write: (p, v) => this.fs.writeFile(p, v),
+      read: (p) => this.fs.readFile(p),
+      exists: (p) => this.fs.exists(p),
+      warn: o.warn ?? (() => {}),
+    };
+    const res = resourcesOf(r);
+    if (this.mode === 'v2') {
+      applyV2(res, this.paths[''], io, { update: o.update });
+      return;
+    }
+    const v1: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.paths)) if (k !== '') v1[k] = v;
+    applyV1(res, v1, io, { update: o.update });
   }
 
   // ---- freezer -----------------------------------------------------------------------------

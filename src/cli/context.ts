@@ -7,7 +7,7 @@ import type * as LifecycleModule from '../lifecycle/index';
 
 export type LifecycleApi = Pick<typeof LifecycleModule,
   'create' | 'start' | 'state' | 'list' | 'kill' | 'del' | 'run' | 'explain'
-  | 'pause' | 'resume' | 'ps' | 'events' | 'eventsStats'>;
+  | 'pause' | 'resume' | 'ps' | 'events' | 'eventsStats' | 'update'>;
 
 export interface CliIo {
   stdout(s: string): void;
@@ -21,6 +21,8 @@ export interface CliIo {
   systemdRunning(): boolean;
   /** /sys/fs/cgroup is a cgroup2 mount (runc's spec then adds a cgroup namespace). */
   cgroup2Unified(): boolean;
+  /** All of stdin (`update --resources -`); default: read fd 0. */
+  readStdin?(): string;
   euid(): number;
   egid(): number;
   now?(): Date;

@@ -35,6 +35,7 @@ const LOADERS: Record<CommandName, () => CommandModule> = {
   ps: () => require('./commands/ps') as CommandModule,
   events: () => require('./commands/events') as CommandModule,
   features: () => require('./commands/features') as CommandModule,
+  update: () => require('./commands/update') as CommandModule,
 };
 
 /** Commands whose errors runc prefixes with `runc <cmd> failed: `. */

@@ -21,7 +21,7 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
 ];
 
 export type CommandName = 'create' | 'run' | 'start' | 'state' | 'kill' | 'delete' | 'list' | 'spec' | 'explain'
-  | 'checkpoint' | 'restore' | 'pause' | 'resume' | 'ps' | 'events' | 'features';
+  | 'checkpoint' | 'restore' | 'pause' | 'resume' | 'ps' | 'events' | 'features' | 'update';
 
 export interface CommandDef {
   name: CommandName;
@@ -176,6 +176,31 @@ export const COMMANDS: Readonly<Record<CommandName, CommandDef>> = {
   start: {
     name: 'start', summary: 'executes the user defined process in a created container', argsUsage: '<container-id>',
     args: { exact: 1 }, flags: [HELP],
+  },
+  update: {
+    name: 'update', summary: 'update container resource constraints', argsUsage: '<container-id>', args: { exact: 1 },
+    flags: [
+      { name: 'resources', aliases: ['r'], type: 'string', usage: "path to the file containing the resources to update or '-' to read from the standard input (OCI LinuxResources JSON; all other options are then ignored)" },
+      { name: 'blkio-weight', type: 'int', def: 0, usage: 'Specifies per cgroup weight, range is from 10 to 1000' },
+      { name: 'cpu-period', type: 'string', usage: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default' },
+      { name: 'cpu-quota', type: 'string', usage: 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period' },
+      { name: 'cpu-burst', type: 'string', usage: 'CPU CFS hardcap burst limit (in usecs). Allowed accumulated cpu time additionally for burst a given period' },
+      { name: 'cpu-share', aliases: ['cpu-shares'], type: 'string', usage: 'CPU shares (relative weight vs. other containers)' },
+      { name: 'cpu-rt-period', type: 'string', usage: 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default' },
+      { name: 'cpu-rt-runtime', type: 'string', usage: 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period' },
+      { name: 'cpu-idle', type: 'string', usage: 'set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE' },
+      { name: 'cpuset-cpus', type: 'string', usage: 'CPU(s) to use' },
+      { name: 'cpuset-mems', type: 'string', usage: 'Memory node(s) to use' },
+      { name: 'kernel-memory', type: 'string', usage: '(obsoleted; do not use)' },
+      { name: 'kernel-memory-tcp', type: 'string', usage: '(obsoleted; do not use)' },
+      { name: 'memory', type: 'string', usage: 'Memory limit (in bytes; suffixes k, m, g, t, p)' },
+      { name: 'memory-reservation', type: 'string', usage: 'Memory reservation or soft_limit (in bytes)' },
+      { name: 'memory-swap', type: 'string', usage: "Total memory usage (memory + swap); set '-1' to enable unlimited swap" },
+      { name: 'pids-limit', type: 'int', def: 0, usage: 'Maximum number of pids allowed in the container' },
+      { name: 'l3-cache-schema', type: 'string', usage: 'The string of Intel RDT/CAT L3 cache schema' },
+      { name: 'mem-bw-schema', type: 'string', usage: 'The string of Intel RDT/MBA memory bandwidth schema' },
+      HELP,
+    ],
   },
   state: {
     name: 'state', summary: 'output the state of a container', argsUsage: '<container-id>', args: { exact: 1 },

@@ -21,6 +21,8 @@ interface Prepared {
   plan: Plan;
   cgroup: CgroupManager;
   devices: import('../cgroup/devices').DevRule[];
+  /** linux.resources without devices: applied by the manager, kept in state.json for `update`. */
+  resources: import('../cgroup/resources').Resources;
   keepFds: number;
 }
 
@@ -55,7 +57,10 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
     host: cgroupFacts(host, record.paths),
   });
   phase('compile plan');
-  return { spec, bundle, rootfs, plan, cgroup, devices: cg.deviceRulesForSpec(spec.linux), keepFds };
+  return {
+    spec, bundle, rootfs, plan, cgroup, devices: cg.deviceRulesForSpec(spec.linux),
+    resources: cg.resourcesOf(spec.linux?.resources), keepFds,
+  };
 }
 
 /** systemd socket activation: LISTEN_FDS is honoured only when LISTEN_PID is us (as runc). */
@@ -122,7 +127,8 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     p.cgroup.create();
     cgroupMade = true;
     p.cgroup.setDevices(p.devices);
-    applyCpuShares(p);
+    // Every linux.resources limit, before the init exists (so it never runs unlimited).
+    p.cgroup.setResources(p.resources, { warn: (m) => g.log('warning', m) });
     phase('cgroup');
     let rec: StateRecord;
     const child = spawnIntoCgroup(n, p, { initPath: initPath(), plan: encodeOps(p.plan.ops), cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds });
@@ -219,6 +225,7 @@ function record(o: CreateOptions, p: Prepared, pid: number, start: string): Stat
     namespaces: p.plan.namespaces.map((x) => x.type),
   };
   if (p.spec.annotations) rec.annotations = p.spec.annotations;
+  if (Object.keys(p.resources).length) rec.resources = p.resources;
   return rec;
 }
 
@@ -241,28 +248,6 @@ function spawnIntoCgroup(n: Native, p: Prepared, o: Parameters<Native['spawnInit
     }
   }
   return { ...n.spawnInit(o), inCgroup: false };
-}
-
-/** containerd always sends cpu.shares (1024); apply it rather than refuse (see checkSupported). */
-function applyCpuShares(p: Prepared): void {
-  const shares = (p.spec.linux?.resources?.cpu as { shares?: number } | undefined)?.shares;
-  if (shares === undefined || shares === null || shares === 0) return; // 0: unset, as in runc
-  const rec = p.cgroup.toRecord();
-  if (rec.paths.cpu) {
-    writeCgroupFile(path.join(rec.paths.cpu, 'cpu.shares'), String(shares));
-  } else if (p.cgroup.mode === 'v2' && rec.paths['']) {
-    // runc's conversion from shares [2, 262144] to cpu.weight [1, 10000].
-    const weight = shares === 0 ? 0 : 1 + Math.floor(((shares - 2) * 9999) / 262142);
-    if (weight) writeCgroupFile(path.join(rec.paths[''], 'cpu.weight'), String(weight));
-  }
-}
-
-function writeCgroupFile(file: string, value: string): void {
-  try {
-    fs.writeFileSync(file, value);
-  } catch (e) {
-    throw new TsruncError('E_CGROUP', `write \`${value}\` to \`${file}\`: ${isErrnoLike(e) ? e.code : String(e)}`, { cause: e });
-  }
 }
 
 /** `create`: set the container up and leave its init waiting on exec.fifo. */

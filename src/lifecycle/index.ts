@@ -16,3 +16,5 @@ export { pause } from './pause';
 export { resume } from './resume';
 export { ps } from './ps';
 export { events, eventsStats } from './events';
+export { update } from './update';
+export type { UpdateOptions } from './update';

@@ -121,18 +121,10 @@ export function checkSupported(spec: Spec): void {
   if (l.memoryPolicy) later('/linux/memoryPolicy');
   if (l.netDevices) later('/linux/netDevices');
   if (l.timeOffsets) later('/linux/timeOffsets');
-  const r = l.resources;
-  if (r) {
-    // Limits come with the cgroups issue: refuse rather than run a container without its limits.
-    // cpu.shares alone is accepted (containerd always sends the default 1024) and applied.
-    const cpuKeys = Object.keys(r.cpu ?? {}).filter((k) => (r.cpu as Record<string, unknown>)[k] !== undefined);
-    if (cpuKeys.some((k) => k !== 'shares')) later(`/linux/resources/cpu/${cpuKeys.find((k) => k !== 'shares')}`);
-    for (const k of ['memory', 'pids', 'blockIO', 'network', 'rdma', 'unified'] as const) {
-      const v = r[k];
-      if (v && Object.keys(v).length) later(`/linux/resources/${k}`);
-    }
-    if (r.hugepageLimits?.length) later('/linux/resources/hugepageLimits');
-  }
+  // linux.resources: every field is applied by the cgroup manager's mapping table (src/cgroup/
+  // resources-v1.ts, resources-v2.ts) before the init is cloned. What one kind of host cannot do
+  // (unified keys on v1, realtime cpu and net_cls/net_prio on v2) is refused there, naming the
+  // field, because it depends on the host rather than on the config.
   (spec.mounts ?? []).forEach((m, i) => {
     for (const o of m.options ?? []) if (UNSUPPORTED_MOUNT_OPTIONS.includes(o)) later(`/mounts/${i}/options (${o})`);
     if (m.uidMappings || m.gidMappings) later(`/mounts/${i}/uidMappings`);

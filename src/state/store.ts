@@ -21,6 +21,8 @@ export interface StateRecord {
   cgroup: unknown;
   /** Namespaces the container got (types). */
   namespaces: string[];
+  /** linux.resources as applied (without devices), updated by `update`; absent when none. */
+  resources?: import('../cgroup/resources').Resources;
 }
 
 export const STATE_FILE = 'state.json';
@@ -81,6 +83,9 @@ function recordProblem(v: unknown, id: string): string | undefined {
     if (typeof a !== 'object' || a === null || Array.isArray(a) || !Object.values(a).every((x) => typeof x === 'string')) {
       return '`annotations` is not a map of strings';
     }
+  }
+  if (r.resources !== undefined && (typeof r.resources !== 'object' || r.resources === null || Array.isArray(r.resources))) {
+    return '`resources` is not an object';
   }
   const paths = (r.cgroup as { paths?: unknown } | null | undefined)?.paths;
   if (typeof r.cgroup !== 'object' || r.cgroup === null || typeof paths !== 'object' || paths === null || Array.isArray(paths) ||

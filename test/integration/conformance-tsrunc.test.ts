@@ -12,7 +12,6 @@ import { repoRoot } from '../../conformance/lib/rootfs';
 
 const KNOWN_GAPS: Record<string, RegExp> = {
   'namespaces/a namespace path is joined': /joining an existing namespace is not supported yet/,
-  'cgroups/resources: pids.limit and memory.limit are written to the cgroup': /not supported by this version of tsrunc/,
 };
 
 interface Line { group: string; name: string; status: 'passed' | 'failed' | 'skipped'; reason?: string }

@@ -57,6 +57,7 @@ class Harness {
       ps(g, o) { h.rec('ps', g, o); return o.format === 'json' ? '[1,2]\n' : 'PID\n'; },
       eventsStats(g, o) { h.rec('eventsStats', g, o); return '{"type":"stats"}\n'; },
       events(g, o, emit) { h.rec('events', g, o); emit('{"type":"oom","id":"c1"}\n'); return Promise.resolve(); },
+      update(g, o) { h.rec('update', g, o); },
     };
   }
 

@@ -117,8 +117,6 @@ test('what this version cannot honour is refused, naming the field', () => {
     ['terminal', (s) => { s.process!.terminal = true; }, /\/process\/terminal/],
     ['user ns', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /user namespaces/],
     ['ns path', (s) => { s.linux!.namespaces![0]!.path = '/proc/1/ns/pid'; }, /\/linux\/namespaces\/0\/path/],
-    ['memory', (s) => { s.linux!.resources = { memory: { limit: 1 } }; }, /\/linux\/resources\/memory/],
-    ['cpu quota', (s) => { s.linux!.resources = { cpu: { shares: 1024, quota: 1 } }; }, /\/linux\/resources\/cpu\/quota/],
     ['seccomp', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }; }, /\/linux\/seccomp/],
     ['hooks', (s) => { s.hooks = { prestart: [{ path: '/bin/true' }] }; }, /\/hooks\/prestart/],
     ['no mount ns', (s) => { s.linux!.namespaces = [{ type: 'pid' }]; }, /mount namespace is required/],
