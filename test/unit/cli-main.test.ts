@@ -522,3 +522,58 @@ test('help lists pause, resume, ps and events; events -h shows the duration defa
   assert.equal(await h2.run(['events', '-h']), 0);
   assert.match(h2.out, /--interval value\s+set the stats collection interval \(default: 5s\)/);
 });
+
+test('update: runc\'s flags become a LinuxResources patch (sizes with suffixes, -1, only what is given)', async () => {
+  const h = new Harness();
+  assert.equal(await h.run(['update', '--memory', '64m', '--memory-swap=-1', '--memory-reservation', '1.5KiB', '--cpu-share', '512',
+    '--cpu-quota', '-1', '--cpu-period', '100000', '--cpuset-cpus', '0-1', '--pids-limit', '20', '--blkio-weight', '300', 'c1']), 0, h.err);
+  assert.deepEqual(h.only('update').args[0], {
+    id: 'c1',
+    resources: {
+      blockIO: { weight: 300 }, pids: { limit: 20 },
+      memory: { limit: 64 * 1024 * 1024, swap: -1, reservation: 1536 },
+      cpu: { cpus: '0-1', period: 100000, shares: 512, quota: -1 },
+    },
+  });
+  const h2 = new Harness();
+  assert.equal(await h2.run(['update', '--cpu-shares', '2', 'c1']), 0);
+  assert.deepEqual(h2.only('update').args[0], { id: 'c1', resources: { cpu: { shares: 2 } } });
+});
+
+test('update: bad values get runc\'s texts; an unknown id wins; kernel memory flags only warn', async () => {
+  for (const [argv, msg] of [
+    [['--memory', 'abc'], "invalid value for memory: invalid size: 'abc'"],
+    [['--cpu-share', 'x'], 'invalid value for cpu-share: strconv.ParseUint: parsing \\"x\\": invalid syntax'],
+    [['--cpu-quota', '1.5'], 'invalid value for cpu-quota: strconv.ParseInt: parsing \\"1.5\\": invalid syntax'],
+  ] as const) {
+    const h = new Harness();
+    assert.equal(await h.run(['update', ...argv, 'c1']), 1);
+    assert.ok(h.err.includes(msg), h.err);
+  }
+  const h = new Harness();
+  assert.equal(await h.run(['update', '--memory', 'abc', 'nope']), 1);
+  assert.match(h.err, /container does not exist/);
+  const w = new Harness();
+  assert.equal(await w.run(['update', '--kernel-memory', '10m', 'c1']), 0);
+  assert.match(w.err, /Setting --kernel-memory is ignored and will be removed/);
+});
+
+test('update --resources: Go json.Decoder texts', async () => {
+  const { decodeResources, ramInBytes } = await import('../../src/cli/commands/update');
+  assert.throws(() => decodeResources(''), { message: 'EOF' });
+  assert.throws(() => decodeResources('{"memory":{'), { message: 'unexpected EOF' });
+  assert.throws(() => decodeResources('{"memory":{"limit":1'), { message: 'unexpected EOF' });
+  assert.throws(() => decodeResources('x'), { message: "invalid character 'x' looking for beginning of value" });
+  assert.throws(() => decodeResources('{"memory":{"limit":"1"}}'), { message: 'json: cannot unmarshal string into Go struct field LinuxMemory.memory.limit of type int64' });
+  assert.throws(() => decodeResources('{"cpu":{"shares":-1}}'), { message: 'json: cannot unmarshal number -1 into Go struct field LinuxCPU.cpu.shares of type uint64' });
+  assert.throws(() => decodeResources('{"memory":5}'), { message: 'json: cannot unmarshal number into Go struct field LinuxResources.memory of type specs.LinuxMemory' });
+  assert.throws(() => decodeResources('[1]'), { message: 'json: cannot unmarshal array into Go value of type specs.LinuxResources' });
+  // containerd's shim: JSON + newline; Go matches field names case-insensitively; null leaves a value.
+  assert.deepEqual(decodeResources('{"Memory":{"Limit":1048576,"swap":null},"pids":{"limit":5},"unified":{"memory.high":"1"}}\n'),
+    { memory: { limit: 1048576 }, pids: { limit: 5 }, unified: { 'memory.high': '1' } });
+  assert.equal(ramInBytes('64m'), 64 * 2 ** 20);
+  assert.equal(ramInBytes('1g'), 2 ** 30);
+  assert.equal(ramInBytes('512 KiB'), 512 * 1024);
+  assert.equal(ramInBytes('100'), 100);
+  assert.throws(() => ramInBytes('1x'), { message: "invalid size: '1x'" });
+});
