@@ -58,7 +58,7 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
   });
 
   after(() => {
-    for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause']) {
+    for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause', 'ctd-lim']) {
       ctr(['task', 'kill', '-s', 'KILL', id]);
       ctr(['task', 'delete', id]);
       ctr(['container', 'rm', id]);
@@ -81,6 +81,25 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
     assert.match(r.stdout, new RegExp(`devices:/${NS}/ctd-fg`));
     assert.equal(tsruncList(), null);
     assert.deepEqual(cgroupDirsNamed('ctd-fg'), []);
+  });
+
+  it('ctr run --memory-limit --cpus: the limits reach the container\'s cgroup (issue 7)', () => {
+    const r = ctr(runArgs('ctd-lim', ['-d', '--memory-limit', '67108864', '--cpus', '0.5'], ['/bin/sleep', '1000']));
+    assert.equal(r.status, 0, `ctr run: ${r.stderr}\n${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-3000)}`);
+    const dirs = cgroupDirsNamed('ctd-lim');
+    const file = (ctl: string, f: string) => {
+      const d = dirs.find((x) => x.startsWith(`/sys/fs/cgroup/${ctl}/`));
+      assert.ok(d, `no ${ctl} cgroup: ${dirs.join(' ')}`);
+      return fs.readFileSync(path.join(d, f), 'utf8').trim();
+    };
+    assert.equal(file('memory', 'memory.limit_in_bytes'), '67108864');
+    assert.equal(file('cpu', 'cpu.cfs_quota_us'), '50000');
+    assert.equal(file('cpu', 'cpu.cfs_period_us'), '100000');
+    assert.equal(ctr(['task', 'kill', '-s', 'KILL', 'ctd-lim']).status, 0);
+    assert.ok(pollUntil(() => /ctd-lim\s+\d+\s+STOPPED/.test(ctr(['task', 'ls']).stdout), 10000), 'the task did not stop');
+    assert.equal(ctr(['task', 'delete', 'ctd-lim']).status, 0);
+    assert.equal(ctr(['container', 'rm', 'ctd-lim']).status, 0);
+    assert.deepEqual(cgroupDirsNamed('ctd-lim'), []);
   });
 
   it('ctr run -d, task ls, task kill -s KILL, task delete, container rm', () => {
