@@ -7,12 +7,14 @@
 //             const cg = new CgroupManager(record, { native });
 //             (runc checks first: cg.pids().length === 0 and cg.freezerState() !== 'frozen')
 //             cg.create(); cg.setDevices(deviceRulesForSpec(spec.linux));
+//             cg.setResources(spec.linux.resources)   (every other limit, before the clone)
 //             ... clone ...; cg.addPid(initPid); ... release the child;
 //             store cg.toRecord() in state.json.
 //   later:    const cg = fromRecord(state.cgroup, { native });
 //             status: cg.freezerState() === 'frozen' → paused;   pause/resume: cg.setFrozen(b)
 //             kill --all / delete --force: cg.killAll(signal);   ps: cg.pids()
 //             delete: cg.destroy()  (leaf only; parents such as /default stay)
+//             update: cg.setResources(mergeResources(stored, patch), { update: true })
 //
 // API
 //   host.ts
