@@ -93,19 +93,31 @@ describe('linux.resources on the v1 controllers', { skip }, () => {
     assert.deepEqual(cgroupDirsNamed(ID.fork), []);
   });
 
-  it('cpu quota, period and shares land in the files runc 1.1.5 writes for the same config', () => {
-    const res = { cpu: { shares: 512, quota: 50000, period: 100000 }, memory: { limit: 64 << 20, reservation: 32 << 20 }, pids: { limit: 100 } };
+  it('cpu, memory, pids, cpuset and blkio land in the files runc 1.1.5 writes for the same config', () => {
+    const blk = fs.existsSync('/sys/block/vda') ? fs.readFileSync('/sys/block/vda/dev', 'utf8').trim().split(':').map(Number) : undefined;
+    const res: Record<string, unknown> = {
+      cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0', mems: '0' },
+      memory: { limit: 64 << 20, swap: 128 << 20, reservation: 32 << 20, swappiness: 10, disableOOMKiller: true },
+      pids: { limit: 100 },
+    };
+    if (blk) res.blockIO = { throttleReadBpsDevice: [{ major: blk[0], minor: blk[1], rate: 1048576 }], throttleWriteIOPSDevice: [{ major: blk[0], minor: blk[1], rate: 100 }] };
     const b = bundle('b-cpu', res, ['sleep', '1000']);
     ok(t.call(['create', '-b', b.dir, ID.cpu]));
     const files: [string, string][] = [['cpu', 'cpu.cfs_quota_us'], ['cpu', 'cpu.cfs_period_us'], ['cpu', 'cpu.shares'],
-      ['memory', 'memory.limit_in_bytes'], ['memory', 'memory.soft_limit_in_bytes'], ['pids', 'pids.max']];
+      ['memory', 'memory.limit_in_bytes'], ['memory', 'memory.memsw.limit_in_bytes'], ['memory', 'memory.soft_limit_in_bytes'],
+      ['memory', 'memory.swappiness'], ['pids', 'pids.max'], ['cpuset', 'cpuset.cpus'], ['cpuset', 'cpuset.mems'],
+      ...(blk ? [['blkio', 'blkio.throttle.read_bps_device'], ['blkio', 'blkio.throttle.write_iops_device']] as [string, string][] : [])];
     const mine = files.map(([c, f]) => `${f}=${read(ID.cpu, c, f)}`);
-    assert.deepEqual(mine, ['cpu.cfs_quota_us=50000', 'cpu.cfs_period_us=100000', 'cpu.shares=512',
-      `memory.limit_in_bytes=${64 << 20}`, `memory.soft_limit_in_bytes=${32 << 20}`, 'pids.max=100']);
+    assert.deepEqual(mine.slice(0, 10), ['cpu.cfs_quota_us=50000', 'cpu.cfs_period_us=100000', 'cpu.shares=512',
+      `memory.limit_in_bytes=${64 << 20}`, `memory.memsw.limit_in_bytes=${128 << 20}`, `memory.soft_limit_in_bytes=${32 << 20}`,
+      'memory.swappiness=10', 'pids.max=100', 'cpuset.cpus=0', 'cpuset.mems=0']);
+    assert.match(read(ID.cpu, 'memory', 'memory.oom_control'), /oom_kill_disable 1/);
+    if (blk) assert.deepEqual(mine.slice(10), [`blkio.throttle.read_bps_device=${blk[0]}:${blk[1]} 1048576`, `blkio.throttle.write_iops_device=${blk[0]}:${blk[1]} 100`]);
     if (fs.existsSync(RUNC)) {
       const r = spawnSync(RUNC, ['--root', runcRoot, 'create', '-b', b.dir, ID.runcCpu], { encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'ignore', 'pipe'] });
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(files.map(([c, f]) => `${f}=${read(ID.runcCpu, c, f)}`), mine);
+      assert.match(read(ID.runcCpu, 'memory', 'memory.oom_control'), /oom_kill_disable 1/);
       spawnSync(RUNC, ['--root', runcRoot, 'delete', '--force', ID.runcCpu]);
     }
     ok(t.call(['delete', '--force', ID.cpu]));
