@@ -374,21 +374,30 @@ describe('events', { skip }, () => {
     const mem = recordedPaths(id).memory!;
     fs.writeFileSync(path.join(mem, 'memory.limit_in_bytes'), String(32 << 20));
     if (fs.existsSync(path.join(mem, 'memory.memsw.limit_in_bytes'))) fs.writeFileSync(path.join(mem, 'memory.memsw.limit_in_bytes'), String(32 << 20));
-    const ev = t.callAsync(['events', '--interval', '300ms', id]);
-    sleepMs(700); // events is up before the hog starts
+    // events must be up (its first stats line out, so it has read the OOM counter) before the
+    // hog starts: a loaded machine can take longer than any fixed delay to start node.
+    const child = spawn(TSRUNC, ['--root', t.root, 'events', '--interval', '300ms', id], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(); });
+      child.on('exit', () => reject(new Error(`events exited before a line: ${out}`)));
+    });
     ok(t.call(['start', id]), 'start');
     assert.equal(t.waitStatus(id, 'stopped', 15000), 'stopped', 'the hog is OOM-killed');
     sleepMs(800); // ≥ 2 intervals after the kill
     ok(t.call(['delete', id]), 'delete (removes the cgroup: the stream ends)');
-    const res = await ev;
-    assert.equal(res.status, 0, show(res));
-    const lines = res.stdout.split('\n');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+    const code = await exited;
+    clearTimeout(timer);
+    assert.equal(code, 0, `events exit status; stdout: ${out.slice(0, 400)}`);
+    const lines = out.split('\n');
     assert.equal(lines.pop(), '');
     type Entry = { limit?: number; max?: number };
     const events = lines.map((l) => JSON.parse(l) as { type: string; id: string; data?: { memory?: { usage?: Entry; swap?: Entry } } });
     assert.ok(events.every((e) => e.id === id));
     const ooms = events.filter((e) => e.type === 'oom');
-    assert.equal(ooms.length, 1, res.stdout.slice(0, 400));
+    assert.equal(ooms.length, 1, out.slice(0, 400));
     assert.deepEqual(Object.keys(ooms[0]!), ['type', 'id']);
     const stats = events.filter((e) => e.type === 'stats');
     assert.ok(stats.length >= 3, `stats events: ${stats.length}`);
