@@ -12,7 +12,8 @@
   "targets": [
     {
       "target_name": "tsrunc_native",
-      "sources": ["addon/module.cc", "addon/spawn.cc", "addon/fs.cc", "addon/bpf.cc"],
+      "sources": ["addon/module.cc", "addon/spawn.cc", "addon/fs.cc", "addon/bpf.cc", "addon/seccomp.cc"],
+      "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"]
     },

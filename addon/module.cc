@@ -29,10 +29,13 @@ void Fd::reset(int fd) {
 }
 }  // namespace tsrunc
 
+void InitSeccomp(Napi::Env env, Napi::Object exports);
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tsrunc::InitSpawn(env, exports);
   tsrunc::InitFs(env, exports);
   InitBpf(env, exports);
+  InitSeccomp(env, exports);
   return exports;
 }
 

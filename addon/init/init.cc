@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
@@ -65,6 +67,9 @@ int g_proc = -1;          // a private procfs (PROC_HANDLE), only to reopen g_fi
 int g_root = -1;          // the container's root while it is being built (BIND_ROOTFS)
 std::string g_exec;       // the resolved executable (RESOLVE_EXEC)
 std::string g_home = "/"; // HOME for the process when the config sets none (USER)
+std::vector<sock_filter> g_seccomp;  // a SECCOMP program EXEC installs right before execve
+unsigned g_seccomp_flags = 0;
+bool g_seccomp_late = false;
 
 // RAII for fds in this process.
 struct Fd {
@@ -808,6 +813,48 @@ void OpWaitStart() {
   close(fd);
 }
 
+// Install a seccomp filter compiled by libseccomp in the parent (src/plan/seccomp.ts,
+// addon/seccomp.cc): this program only hands the ready BPF to the kernel.
+int InstallSeccomp(std::vector<sock_filter> &prog, unsigned flags) {
+  struct sock_fprog fp;
+  fp.len = static_cast<unsigned short>(prog.size());
+  fp.filter = prog.data();
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fp);
+  if (rc < 0 && errno == ENOSYS && flags == 0) rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0);
+  return rc < 0 ? -1 : 0;
+}
+
+int HexNibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// SECCOMP: flags, late; the program as hex. late: keep it for EXEC (with noNewPrivileges the
+// filter comes as late as possible, so the init's own remaining syscalls are only execve).
+void OpSeccomp(const Op &op) {
+  const std::string &hex = op.strs.at(0);
+  size_t bytes = hex.size() / 2;
+  if (hex.size() % 2 || bytes == 0 || bytes % sizeof(sock_filter) || bytes / sizeof(sock_filter) > BPF_MAXINSNS) {
+    Fail(EINVAL, "seccomp: bad program");
+  }
+  std::vector<sock_filter> prog(bytes / sizeof(sock_filter));
+  uint8_t *out = reinterpret_cast<uint8_t *>(prog.data());
+  for (size_t i = 0; i < bytes; i++) {
+    int hi = HexNibble(hex[2 * i]), lo = HexNibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) Fail(EINVAL, "seccomp: bad program");
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  unsigned flags = static_cast<unsigned>(op.ints.at(0));
+  if (op.ints.at(1) != 0) {
+    g_seccomp.swap(prog);
+    g_seccomp_flags = flags;
+    g_seccomp_late = true;
+    return;
+  }
+  if (InstallSeccomp(prog, flags) < 0) Fail(errno, "seccomp(SECCOMP_SET_MODE_FILTER)");
+}
+
 [[noreturn]] void OpExec(const Op &op) {
   unsigned keep = static_cast<unsigned>(op.ints.at(0));
   size_t nargs = static_cast<size_t>(op.ints.at(1));
@@ -833,6 +880,7 @@ void OpWaitStart() {
     for (int fd = 3 + static_cast<int>(keep); fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
   ResetSignals();
+  if (g_seccomp_late && InstallSeccomp(g_seccomp, g_seccomp_flags) < 0) Fail(errno, "seccomp(SECCOMP_SET_MODE_FILTER)");
   execve(g_exec.c_str(), argv.data(), envp.data());
   Fail(errno, "exec " + g_exec);
 }
@@ -939,6 +987,7 @@ void RunOp(const Op &op) {
       break;
     case OP_WAIT_START: OpWaitStart(); break;
     case OP_SESSION_KEYRING: OpSessionKeyring(op); break;
+    case OP_SECCOMP: OpSeccomp(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

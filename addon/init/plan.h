@@ -39,6 +39,10 @@
 //  25   | PROC_HANDLE     | -                                      | -   (private procfs to reopen the fifo)
 //  26   | LOOKUP_HOME     | uid                                    | -   (HOME from the image's /etc/passwd)
 //  27   | MKDIR           | -                                      | path (mkdir -p inside the root)
+//  28   | SECCOMP         | flags (SECCOMP_FILTER_FLAG_*), late    | program: struct sock_filter[] as hex
+//       |                 | (1: installed by EXEC right before     | (compiled by libseccomp in the
+//       |                 | execve, with noNewPrivileges; 0: now,  | parent; the compiler emits the
+//       |                 | before the capabilities are dropped)   | filter JSON, create links it)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -74,6 +78,7 @@ enum OpCode : uint32_t {
   OP_PROC_HANDLE = 25,
   OP_LOOKUP_HOME = 26,
   OP_MKDIR = 27,
+  OP_SECCOMP = 28,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

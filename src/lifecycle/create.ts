@@ -108,6 +108,9 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
   const { initPath } = require('../sys/native') as typeof import('../sys/native');
   const t0 = process.hrtime.bigint();
   const phase = (name: string) => g.log('debug', `${name}: ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)} ms`);
+  // linux.seccomp: compiled by libseccomp here, before anything is made (a bad filter leaves nothing).
+  const { linkSeccomp } = require('../plan/seccomp') as typeof import('../plan/seccomp');
+  const planBuf = encodeOps(linkSeccomp(p.plan.ops, (f) => n.seccompCompile(f), (m) => g.log('debug', m)));
 
   store.createDir(o.id);
   let cgroupMade = false;
@@ -131,7 +134,7 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     p.cgroup.setResources(p.resources, { warn: (m) => g.log('warning', m) });
     phase('cgroup');
     let rec: StateRecord;
-    const child = spawnIntoCgroup(n, p, { initPath: initPath(), plan: encodeOps(p.plan.ops), cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds });
+    const child = spawnIntoCgroup(n, p, { initPath: initPath(), plan: planBuf, cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds });
     pidfd = child.pidfd;
     phase('clone');
     try {

@@ -17,15 +17,16 @@
 //      from the image's /etc/passwd; every path the image or the config controls is resolved by
 //      now, and only then does the init open anything outside the container (PROC_HANDLE: a
 //      private procfs to reopen exec.fifo with after the user change)
-//  10. bounding set, user (groups, gid, uid), remaining capability sets, no_new_privs
-//  11. READY + wait for COMMIT and on exec.fifo, then exec
+//  10. seccomp (without noNewPrivileges: it needs CAP_SYS_ADMIN), bounding set, user (groups, gid, uid), remaining capability sets, no_new_privs
+//  11. READY + wait for COMMIT and on exec.fifo, then (with noNewPrivileges) seccomp, then exec
 import path = require('path');
 import { TsruncError } from '../errors';
-import type { Mount, Spec } from '../spec/types';
+import type { LinuxSeccomp, Mount, Spec } from '../spec/types';
 import { CLONE, MS, type NamespacePlan, type Op, type Plan } from './ops';
 import {
   CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS, flagNames,
 } from './tables';
+import { actionName, checkSeccompSupported, seccompPlan } from './seccomp';
 
 export interface CgroupV1Hierarchy {
   /** Directory name under /sys/fs/cgroup, e.g. `cpu`, `cpu,cpuacct`, `systemd`. */
@@ -114,7 +115,7 @@ export function checkSupported(spec: Spec): void {
   }
   if (l.uidMappings?.length) later('/linux/uidMappings');
   if (l.gidMappings?.length) later('/linux/gidMappings');
-  if (l.seccomp) later('/linux/seccomp');
+  if (l.seccomp) checkSeccompSupported(l.seccomp as unknown as LinuxSeccomp);
   if (l.mountLabel) later('/linux/mountLabel');
   if (l.personality) later('/linux/personality');
   if (l.intelRdt) later('/linux/intelRdt');
@@ -373,7 +374,16 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   if (!env.some((e) => e.startsWith('HOME='))) add('LOOKUP_HOME', `find HOME for uid ${user.uid} in the image's \`/etc/passwd\``, [user.uid]);
   if (o.fifoPath) add('PROC_HANDLE', 'mount a private procfs (to reopen exec.fifo after the user change)');
 
-  // 10.
+  // 10. Seccomp without no_new_privs needs CAP_SYS_ADMIN: installed before the capabilities are
+  //     dropped (runc's order); with no_new_privs as late as possible, by EXEC right before execve.
+  const seccomp = linux.seccomp ? seccompPlan(linux.seccomp as unknown as LinuxSeccomp) : undefined;
+  const seccompOp = (late: boolean) => {
+    if (!seccomp) return;
+    const f = seccomp.filter;
+    add('SECCOMP', `install the seccomp filter (default ${actionName(f.defaultAction)}, ${f.rules.length} rules${late ? ', right before exec' : ''})`,
+      [seccomp.flags, late ? 1 : 0], [JSON.stringify(f)]);
+  };
+  if (!proc.noNewPrivileges) seccompOp(false);
   const caps = proc.capabilities ?? {};
   const bounding = capMask(caps.bounding);
   add('CAPS', 'drop capabilities outside the bounding set', [0, bounding, 0n, 0n, 0n, 0n]);
@@ -385,6 +395,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
 
   // 11.
   add('WAIT_START', o.fifoPath ? 'report ready, wait until recorded, then wait for `start` on exec.fifo' : 'report ready and wait until recorded');
+  if (proc.noNewPrivileges) seccompOp(true);
   add('EXEC', `exec ${q(args[0]!)}`, [o.keepFds, args.length], [...args, ...env]);
 
   const host = [

@@ -29,6 +29,7 @@ export const OP = {
   PROC_HANDLE: 25,
   LOOKUP_HOME: 26,
   MKDIR: 27,
+  SECCOMP: 28,
 } as const;
 
 export type OpName = keyof typeof OP;

@@ -28,6 +28,8 @@ export interface Native {
   fifoStart(path: string, pidfd: number): 'started' | 'dead';
   bpfAttachDeviceProgram(cgroupDir: string, insns: Buffer): void;
   bpfQueryDevicePrograms(cgroupDir: string): number[];
+  /** linux.seccomp compiled by libseccomp (addon/seccomp.cc): struct sock_filter[], skipped names. */
+  seccompCompile(filter: import('../plan/seccomp').SeccompFilter): { bpf: Buffer; skipped: string[] };
 }
 
 /** The package root: dist/src/sys/native.js -> ../../.. */
