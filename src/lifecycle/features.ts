@@ -14,6 +14,7 @@
 import { TsruncError } from '../errors';
 import { checkSupported } from '../plan/compile';
 import { CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS } from '../plan/tables';
+import { SECCOMP_OPERATORS, SECCOMP_SPEC_ACTIONS, SECCOMP_SPEC_ARCHS, SECCOMP_SPEC_FLAGS } from '../plan/seccomp';
 import type { CgroupMode } from '../cgroup/host';
 import { HOOK_NAMES, NAMESPACE_TYPES, formatProblem, specProblems } from '../spec/checks';
 import { SPEC_VERSION, defaultSpec } from '../spec/default';
@@ -30,7 +31,9 @@ export interface Features {
     namespaces: string[];
     capabilities: string[];
     cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean; rdma: boolean };
-    seccomp: { enabled: boolean };
+    seccomp: {
+      enabled: boolean; actions?: string[]; operators?: string[]; archs?: string[]; knownFlags?: string[]; supportedFlags?: string[];
+    };
     apparmor: { enabled: boolean };
     selinux: { enabled: boolean };
     intelRdt: { enabled: boolean };
@@ -145,7 +148,17 @@ export function features(): Features {
   });
 
   const seccomp = accepted('linux.seccomp', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }; });
-  if (seccomp) needsTable('linux.seccomp (actions, operators, archs, flags)');
+  const seccompWith = (what: string, sc: Record<string, unknown>) =>
+    accepted(`linux.seccomp ${what}`, (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', ...sc }; });
+  const seccompInfo: Features['linux']['seccomp'] = !seccomp ? { enabled: false } : {
+    enabled: true,
+    actions: SECCOMP_SPEC_ACTIONS.filter((a) => seccompWith(a, { syscalls: [{ names: ['mkdir'], action: a }] })),
+    operators: Object.keys(SECCOMP_OPERATORS).filter((op) =>
+      seccompWith(op, { syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 0, op }] }] })),
+    archs: SECCOMP_SPEC_ARCHS.filter((a) => seccompWith(a, { architectures: [a] })),
+    knownFlags: [...SECCOMP_SPEC_FLAGS],
+    supportedFlags: SECCOMP_SPEC_FLAGS.filter((f) => seccompWith(f, { flags: [f] })),
+  };
 
   const memoryPolicy = accepted('linux.memoryPolicy', (s) => { s.linux!.memoryPolicy = { mode: 'MPOL_DEFAULT' }; });
   if (memoryPolicy) needsTable('linux.memoryPolicy (modes, flags)');
@@ -165,7 +178,7 @@ export function features(): Features {
         systemdUser: SYSTEMD_CGROUP_DRIVER,
         rdma,
       },
-      seccomp: { enabled: seccomp },
+      seccomp: seccompInfo,
       apparmor: { enabled: accepted('process.apparmorProfile', (s) => { s.process!.apparmorProfile = 'tsrunc-features-probe'; }) },
       selinux: {
         enabled: accepted('process.selinuxLabel', (s) => { s.process!.selinuxLabel = 'system_u:system_r:container_t:s0'; }),

@@ -199,3 +199,15 @@ export function linkSeccomp<T extends { op: string; strs: string[] }>(
     return { ...op, strs: [r.bpf.toString('hex')] };
   });
 }
+
+/** The spec's closed sets (config-linux.md, schemas/config-linux.schema.json): candidates for `features`. */
+export const SECCOMP_SPEC_ACTIONS: readonly string[] = [
+  'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',
+];
+export const SECCOMP_SPEC_ARCHS: readonly string[] = [
+  ...Object.keys(SECCOMP_ARCHS), 'SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB',
+];
+export const SECCOMP_SPEC_FLAGS: readonly string[] = [
+  'SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
+];

@@ -15,6 +15,7 @@ import { HOOK_NAMES, NAMESPACE_TYPES, specProblems } from '../../src/spec/checks
 import { SPEC_VERSION, defaultSpec } from '../../src/spec/default';
 import { specFromJson } from '../../src/spec/load';
 import type { Spec } from '../../src/spec/types';
+import { SECCOMP_SPEC_ACTIONS, SECCOMP_SPEC_ARCHS, SECCOMP_SPEC_FLAGS } from '../../src/plan/seccomp';
 
 // dist/test/unit -> dist/schemas
 const validate = require(path.join(__dirname, '..', '..', 'schemas', 'features-validator.js')) as
@@ -148,7 +149,19 @@ test('features: optional features are claimed exactly when create accepts them',
     assert.equal(claimed, verdict === 'accepted', `${what}: claimed ${claimed}, create says ${verdict}`);
   }
   // Today's answers, stated once so that a change is seen in review.
-  assert.deepEqual(F.linux.seccomp, { enabled: false });
+  assert.deepEqual(F.linux.seccomp, {
+    enabled: true,
+    actions: ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO',
+      'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG'],
+    operators: ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'],
+    archs: ['SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_MIPS',
+      'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32',
+      'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390', 'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC',
+      'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64'],
+    knownFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
+      'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+    supportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'],
+  });
   assert.deepEqual(F.linux.cgroup, { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
   assert.deepEqual(F.linux.memoryPolicy, { modes: [], flags: [] });
 });
@@ -159,7 +172,17 @@ test('features: the probes never mistake an invalid probe config for "not suppor
     (e: unknown) => e instanceof TsruncError && e.code === 'E_INTERNAL' && /probe config for broken/.test(e.message));
   assert.throws(() => probe('duplicate namespace', (s) => { s.linux!.namespaces!.push({ type: 'pid' }); }),
     (e: unknown) => e instanceof TsruncError && e.code === 'E_INTERNAL');
-  assert.equal(probe('seccomp', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }; }), 'unsupported');
+  assert.equal(probe('seccomp', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }; }), 'accepted');
+  assert.equal(probe('seccomp notify', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/x.sock' }; }), 'unsupported');
+});
+
+test('features: every seccomp action, arch and flag is listed exactly when create accepts it', () => {
+  const sc = (x: Record<string, unknown>) => (s: Spec) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', ...x }; };
+  for (const a of SECCOMP_SPEC_ACTIONS) {
+    assert.equal(F.linux.seccomp.actions!.includes(a), gate(sc({ syscalls: [{ names: ['mkdir'], action: a }] })) === 'accepted', a);
+  }
+  for (const a of SECCOMP_SPEC_ARCHS) assert.equal(F.linux.seccomp.archs!.includes(a), gate(sc({ architectures: [a] })) === 'accepted', a);
+  for (const f of SECCOMP_SPEC_FLAGS) assert.equal(F.linux.seccomp.supportedFlags!.includes(f), gate(sc({ flags: [f] })) === 'accepted', f);
 });
 
 test('features: the output does not depend on the host and is stable', () => {
