@@ -114,6 +114,22 @@ const BUNDLES: BundleSpec[] = [
     patch: (c) => { c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'network'); },
   },
   { name: 'rootfs read-write', id: 'df-rw', patch: (c) => { c.root!.readonly = false; } },
+  // linux.seccomp: the filter is in place (Seccomp: 2, one filter) with and without no_new_privs,
+  // and the probe's own syscalls are allowed. Denials are compared in seccomp.test.ts.
+  ...[true, false].map((nnp): BundleSpec => ({
+    name: `seccomp, noNewPrivileges ${nnp}`, id: `df-seccomp-${nnp ? 'nnp' : 'caps'}`,
+    patch: (c) => {
+      c.process!.noNewPrivileges = nnp;
+      (c.linux as Record<string, unknown>).seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+        syscalls: [
+          { names: ['mkdir', 'mkdirat', 'unshare', 'setns'], action: 'SCMP_ACT_ERRNO' },
+          { names: ['personality'], action: 'SCMP_ACT_ERRNO', errnoRet: 38, args: [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }] },
+          { names: ['reboot'], action: 'SCMP_ACT_KILL_PROCESS' },
+        ],
+      };
+    },
+  })),
 ];
 
 // ---- running --------------------------------------------------------------------------------
