@@ -419,6 +419,17 @@ export function specWarnings(spec: Spec): SpecProblem[] {
       }
     });
   }
+  // seccomp: an errno only goes with SCMP_ACT_ERRNO and SCMP_ACT_TRACE (runc ignores it elsewhere too).
+  const sc = spec.linux?.seccomp as LinuxSeccomp | undefined | null;
+  const withErrno = (a: string) => a === 'SCMP_ACT_ERRNO' || a === 'SCMP_ACT_TRACE';
+  if (sc && sc.defaultErrnoRet !== undefined && !withErrno(sc.defaultAction)) {
+    out.push({ pointer: '/linux/seccomp/defaultErrnoRet', message: `only used with SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not ${sc.defaultAction}: ignored` });
+  }
+  sc?.syscalls?.forEach((s, i) => {
+    if (s.errnoRet !== undefined && !withErrno(s.action)) {
+      out.push({ pointer: jsonPointer(['linux', 'seccomp', 'syscalls', i, 'errnoRet']), message: `only used with SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not ${s.action}: ignored` });
+    }
+  });
   if (out.length > MAX_PROBLEMS) {
     const more = out.length - MAX_PROBLEMS;
     return [...out.slice(0, MAX_PROBLEMS), { pointer: '/', message: `and ${more} more warnings` }];

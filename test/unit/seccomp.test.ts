@@ -7,6 +7,7 @@ import { linkSeccomp, seccompPlan } from '../../src/plan/seccomp';
 import { loadNative } from '../../src/sys/native';
 import { defaultSpec } from '../../src/spec/default';
 import { TsruncError } from '../../src/errors';
+import { specWarnings } from '../../src/spec/checks';
 import type { LinuxSeccomp, Spec } from '../../src/spec/types';
 
 const ERRNO = 0x00050000;
@@ -80,6 +81,12 @@ test('refused, naming the field: notify, listenerPath, WAIT_KILLABLE_RECV, archs
   assert.throws(() => seccompPlan({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [''], action: 'SCMP_ACT_ERRNO' }] }),
     /\/linux\/seccomp\/syscalls\/0\/names: empty string/);
   assert.throws(() => seccompPlan({ defaultAction: 'SCMP_ACT_DENY' }), /unknown seccomp action "SCMP_ACT_DENY"/);
+});
+
+test('errnoRet with an action that takes none is a warning naming the field (ignored, as runc does)', () => {
+  const s = defaultSpec({ rootless: false, uid: 0, gid: 0 });
+  s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 5, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_KILL', errnoRet: 1 }, { names: ['rmdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 2 }] };
+  assert.deepEqual(specWarnings(s).map((w) => w.pointer), ['/linux/seccomp/defaultErrnoRet', '/linux/seccomp/syscalls/0/errnoRet']);
 });
 
 function spec(nnp: boolean): Spec {
