@@ -8,47 +8,19 @@
 // uint64(-1). Callers send such values on every run (Docker: disableOOMKiller false, blockIO.weight
 // 0; containerd: cpu.shares 1024; Podman: pids.limit 2048).
 import { TsruncError } from '../errors';
+import type {
+  LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxRdmaEntry, LinuxThrottleDevice, LinuxWeightDevice,
+} from '../spec/types';
 
-export interface LinuxMemory {
-  limit?: number;
-  reservation?: number;
-  swap?: number;
-  kernel?: number;
-  kernelTCP?: number;
-  swappiness?: number;
-  disableOOMKiller?: boolean;
-  useHierarchy?: boolean;
-  checkBeforeUpdate?: boolean;
-}
-
-export interface LinuxCpu {
-  shares?: number;
-  quota?: number;
-  burst?: number;
-  period?: number;
-  realtimeRuntime?: number;
-  realtimePeriod?: number;
-  cpus?: string;
-  mems?: string;
-  idle?: number;
-}
-
-export interface WeightDevice { major: number; minor: number; weight?: number; leafWeight?: number }
-export interface ThrottleDevice { major: number; minor: number; rate: number }
-
-export interface LinuxBlockIO {
-  weight?: number;
-  leafWeight?: number;
-  weightDevice?: WeightDevice[];
-  throttleReadBpsDevice?: ThrottleDevice[];
-  throttleWriteBpsDevice?: ThrottleDevice[];
-  throttleReadIOPSDevice?: ThrottleDevice[];
-  throttleWriteIOPSDevice?: ThrottleDevice[];
-}
+// The spec's typed shapes (src/spec/types.ts), under the names the mapping tables use.
+export type { LinuxBlockIO, LinuxMemory } from '../spec/types';
+export type LinuxCpu = LinuxCPU;
+export type WeightDevice = LinuxWeightDevice;
+export type ThrottleDevice = LinuxThrottleDevice;
+export type RdmaLimit = LinuxRdmaEntry;
 
 export interface HugepageLimit { pageSize: string; limit: number }
 export interface LinuxNetwork { classID?: number; priorities?: { name: string; priority: number }[] }
-export interface RdmaLimit { hcaHandles?: number; hcaObjects?: number }
 
 /** The spec's LinuxResources without devices (those go through CgroupManager.setDevices). */
 export interface Resources {

@@ -142,6 +142,18 @@ export interface Resources {
 // Linux/Resources fields above stay as they are, so cast where needed (the schema has validated
 // these shapes by the time a Spec exists).
 
+export interface LinuxMemory {
+  limit?: number;
+  reservation?: number;
+  swap?: number;
+  kernel?: number;
+  kernelTCP?: number;
+  swappiness?: number;
+  disableOOMKiller?: boolean;
+  useHierarchy?: boolean;
+  checkBeforeUpdate?: boolean;
+}
+
 export interface LinuxCPU {
   shares?: number;
   quota?: number;
