@@ -10,33 +10,7 @@
 # invocations; JSON is checked with python3. Bundles and state live under /var/tmp.
 set -u
 
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-TSRUNC="$REPO/bin/tsrunc"
-REAPER="$REPO/build/Release/tsrunc-reaper"
-CG=/sys/fs/cgroup
-PARENT="$CG/tsrunc-vm-cmd"
-
-if [ "$(stat -f -c %T "$CG" 2>/dev/null)" != cgroup2fs ]; then
-  echo "cgroup2-commands: $CG is not a cgroup2 mount (a hybrid or v1 host): run it in the VM:" >&2
-  echo "  bash scripts/vm-cgroup2/run.sh bash test/vm/cgroup2-commands.sh" >&2
-  exit 2
-fi
-for f in "$TSRUNC" "$REAPER"; do
-  [ -e "$f" ] || { echo "cgroup2-commands: $f is missing: build first (npm run build)" >&2; exit 2; }
-done
-if [ -z "${TSRUNC_VM_CMD_REAPED:-}" ]; then
-  TSRUNC_VM_CMD_REAPED=1 exec "$REAPER" bash "$0" "$@"
-fi
-
-W=$(mktemp -d /var/tmp/tsrunc-vm-cmd.XXXXXX)
-ROOT="$W/state"
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-ts() { "$TSRUNC" --root "$ROOT" "$@"; }
-show() { sed 's/^/    | /' "$@"; }
+. "$(dirname "$0")/lib.sh" cgroup2-commands tsrunc-vm-cmd
 EVPID=""
 
 cleanup() {
@@ -53,7 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-gone() { local s; s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null); [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]; }
 wait_for() {
   local n=$(( $1 * 5 )); shift
   while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done

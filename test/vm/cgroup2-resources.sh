@@ -10,33 +10,7 @@
 # cgroup v2 host. 12 tsrunc invocations (node is ~3 s a start under emulation).
 set -u
 
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-TSRUNC="$REPO/bin/tsrunc"
-REAPER="$REPO/build/Release/tsrunc-reaper"
-CG=/sys/fs/cgroup
-PARENT="$CG/tsrunc-vm-res"
-
-if [ "$(stat -f -c %T "$CG" 2>/dev/null)" != cgroup2fs ]; then
-  echo "cgroup2-resources: $CG is not a cgroup2 mount (a hybrid or v1 host): run it in the VM:" >&2
-  echo "  bash scripts/vm-cgroup2/run.sh bash test/vm/cgroup2-resources.sh" >&2
-  exit 2
-fi
-for f in "$TSRUNC" "$REAPER"; do
-  [ -e "$f" ] || { echo "cgroup2-resources: $f is missing: build first (npm run build)" >&2; exit 2; }
-done
-if [ -z "${TSRUNC_VM_RES_REAPED:-}" ]; then
-  TSRUNC_VM_RES_REAPED=1 exec "$REAPER" bash "$0" "$@"
-fi
-
-W=$(mktemp -d /var/tmp/tsrunc-vm-res.XXXXXX)
-ROOT="$W/state"
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-check() { local d=$1; shift; if "$@"; then pass "$d"; else fail "$d"; fi; }
-ts() { "$TSRUNC" --root "$ROOT" "$@"; }
-show() { sed 's/^/    | /' "$@"; }
+. "$(dirname "$0")/lib.sh" cgroup2-resources tsrunc-vm-res
 cleanup() {
   for d in "$PARENT"/r*; do [ -d "$d" ] && echo 1 >"$d/cgroup.kill" 2>/dev/null; done
   sleep 0.5
@@ -51,7 +25,6 @@ key() { sed -n "s/^$2 //p" "$1" 2>/dev/null; }   # key FILE NAME: the value of a
 is() { [ "$(val "$1")" = "$2" ]; }
 ge1() { [ "$(key "$1" "$2")" -ge 1 ] 2>/dev/null; }
 no_dir() { [ ! -e "$1" ]; }
-gone() { local s; s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null); [ -z "$s" ] || [ "$s" = Z ]; }
 
 echo "== cgroup2 resources: kernel $(uname -r), controllers: $(cat $CG/cgroup.subtree_control)"
 mkdir -p "$W/rootfs/bin" "$W/rootfs/proc" "$W/rootfs/sys" "$W/rootfs/dev" "$W/rootfs/tmp" "$W/base"

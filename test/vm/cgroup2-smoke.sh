@@ -11,38 +11,7 @@
 # overlay: nothing reaches the host).
 set -u
 
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-TSRUNC="$REPO/bin/tsrunc"
-REAPER="$REPO/build/Release/tsrunc-reaper"
-CG=/sys/fs/cgroup
-PARENT="$CG/tsrunc-vm"
-
-if [ "$(stat -f -c %T "$CG" 2>/dev/null)" != cgroup2fs ]; then
-  echo "cgroup2-smoke: $CG is not a cgroup2 mount (a hybrid or v1 host): run it in the VM:" >&2
-  echo "  bash scripts/vm-cgroup2/run.sh bash test/vm/cgroup2-smoke.sh" >&2
-  exit 2
-fi
-for f in "$TSRUNC" "$REAPER" "$REPO/build/Release/tsrunc_native.node"; do
-  [ -e "$f" ] || { echo "cgroup2-smoke: $f is missing: build first (npm run build)" >&2; exit 2; }
-done
-# Orphans (a killed container's init, processes outside a pid namespace) must be reaped promptly,
-# as under containerd's shim: run under the project's subreaper, as `npm test` does.
-if [ -z "${TSRUNC_VM_SMOKE_REAPED:-}" ]; then
-  TSRUNC_VM_SMOKE_REAPED=1 exec "$REAPER" bash "$0" "$@"
-fi
-
-W=$(mktemp -d /var/tmp/tsrunc-vm-smoke.XXXXXX)
-ROOT="$W/state"
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-  local d=$1; shift
-  if "$@"; then pass "$d"; else fail "$d"; fi
-}
-ts() { "$TSRUNC" --root "$ROOT" "$@"; }
-show() { sed 's/^/    | /' "$@"; }
+. "$(dirname "$0")/lib.sh" cgroup2-smoke tsrunc-vm build/Release/tsrunc_native.node
 
 cleanup() {
   # Whatever a failed check left behind: kill through the kernel (not through tsrunc), then remove.
@@ -56,8 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# /proc/PID is gone or a zombie.
-gone() { local s; s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null); [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]; }
 # wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
 wait_for() {
   local n=$(( $1 * 5 )); shift

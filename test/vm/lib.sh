@@ -1,0 +1,45 @@
+# The prelude every cgroup v2 VM test shares (test/vm/cgroup2-*.sh), sourced first thing:
+#
+#   . "$(dirname "$0")/lib.sh" NAME PARENT [FILE...]
+#
+# NAME names the test in messages; the containers' cgroups go under /sys/fs/cgroup/PARENT; FILE...
+# are built files (relative to the repo) the test needs besides bin/tsrunc and the reaper. It refuses a host that is not
+# pure cgroup v2 (exit 2: these run in the VM, scripts/vm-cgroup2/run.sh), re-executes the test under
+# the project's subreaper (orphans, such as a killed container's init, are reaped promptly, as under
+# containerd's shim and in `npm test`), and sets REPO TSRUNC REAPER CG PARENT W (a private work dir
+# under /var/tmp: the VM's /tmp is a fresh tmpfs) ROOT (--root) PASSED FAILED, and the helpers
+# pass fail check ts show gone. The test defines its own cleanup and prints `N passed, N failed`.
+VM_TEST=$1
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+TSRUNC="$REPO/bin/tsrunc"
+REAPER="$REPO/build/Release/tsrunc-reaper"
+CG=/sys/fs/cgroup
+PARENT="$CG/$2"
+shift 2
+
+if [ "$(stat -f -c %T "$CG" 2>/dev/null)" != cgroup2fs ]; then
+  echo "$VM_TEST: $CG is not a cgroup2 mount (a hybrid or v1 host): run it in the VM:" >&2
+  echo "  bash scripts/vm-cgroup2/run.sh bash ${0#"$REPO/"}" >&2
+  exit 2
+fi
+for f in "$TSRUNC" "$REAPER" "${@/#/$REPO/}"; do
+  [ -e "$f" ] || { echo "$VM_TEST: $f is missing: build first (npm run build)" >&2; exit 2; }
+done
+if [ -z "${TSRUNC_VM_REAPED:-}" ]; then
+  TSRUNC_VM_REAPED=1 exec "$REAPER" bash "$0"
+fi
+
+W=$(mktemp -d "/var/tmp/tsrunc-$VM_TEST.XXXXXX")
+ROOT="$W/state"
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
+check() { # check DESCRIPTION COMMAND...
+  local d=$1; shift
+  if "$@"; then pass "$d"; else fail "$d"; fi
+}
+ts() { "$TSRUNC" --root "$ROOT" "$@"; }
+show() { sed 's/^/    | /' "$@"; }
+# /proc/PID is gone or a zombie.
+gone() { local s; s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null); [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]; }
