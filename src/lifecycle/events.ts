@@ -75,7 +75,11 @@ export function events(g: GlobalOptions, o: EventsOptions, emit: (line: string) 
     };
     const tick = (): void => {
       try {
-        if (emit(st.statsEventJson(c.id, st.readStats(paths, { hugePageSizes: sizes })) + '\n') === false) stop();
+        const stats = st.readStats(paths, { hugePageSizes: sizes });
+        // Read first, then check: a cgroup removed (or emptied, on v2) while it was read gives
+        // zeros, which must not go out as the container's last stats; the stream ends instead.
+        if (finished()) { stop(); return; }
+        if (emit(st.statsEventJson(c.id, stats) + '\n') === false) stop();
       } catch (e) {
         g.log('error', e instanceof Error ? e.message : String(e));
       }
