@@ -161,6 +161,8 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
       } catch {
         throw new TsruncError('E_SETUP', 'container init exited right after setup');
       }
+      // Recorded: state.json now says where the cgroup is.
+      fs.rmSync(path.join(store.dir(o.id), CREATING_FILE), { force: true });
     } finally {
       fs.closeSync(child.sock);
     }
