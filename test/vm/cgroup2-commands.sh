@@ -13,28 +13,8 @@ set -u
 . "$(dirname "$0")/lib.sh" cgroup2-commands tsrunc-vm-cmd
 EVPID=""
 
-cleanup() {
-  [ -n "$EVPID" ] && kill "$EVPID" 2>/dev/null
-  for d in "$PARENT"/c*; do
-    [ -d "$d" ] || continue
-    echo 0 >"$d/cgroup.freeze" 2>/dev/null
-    echo 1 >"$d/cgroup.kill" 2>/dev/null
-  done
-  sleep 0.5
-  for d in "$PARENT"/c*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-  rmdir "$PARENT" 2>/dev/null
-  rm -rf "$W"
-}
+cleanup() { [ -n "$EVPID" ] && kill "$EVPID" 2>/dev/null; vm_cleanup; }
 trap cleanup EXIT
-
-wait_for() {
-  local n=$(( $1 * 5 )); shift
-  while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done
-  "$@"
-}
-procs() { cat "$1/cgroup.procs" 2>/dev/null | sort -n | tr '\n' ' ' | sed 's/ $//'; }
-nprocs() { [ -e "$1/cgroup.procs" ] && [ "$(cat "$1/cgroup.procs" 2>/dev/null | wc -l)" -eq "$2" ]; }
-no_dir() { [ ! -e "$1" ]; }
 has_line() { grep -q "$2" "$1"; }
 
 echo "== cgroup2 commands: kernel $(uname -r), controllers: $(cat $CG/cgroup.subtree_control)"

@@ -11,20 +11,10 @@
 set -u
 
 . "$(dirname "$0")/lib.sh" cgroup2-resources tsrunc-vm-res
-cleanup() {
-  for d in "$PARENT"/r*; do [ -d "$d" ] && echo 1 >"$d/cgroup.kill" 2>/dev/null; done
-  sleep 0.5
-  for d in "$PARENT"/r*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-  rmdir "$PARENT" 2>/dev/null
-  rm -rf "$W"
-}
-trap cleanup EXIT
-wait_for() { local n=$(( $1 * 5 )); shift; while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done; "$@"; }
 val() { cat "$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
 key() { sed -n "s/^$2 //p" "$1" 2>/dev/null; }   # key FILE NAME: the value of a "name value" line
 is() { [ "$(val "$1")" = "$2" ]; }
 ge1() { [ "$(key "$1" "$2")" -ge 1 ] 2>/dev/null; }
-no_dir() { [ ! -e "$1" ]; }
 
 echo "== cgroup2 resources: kernel $(uname -r), controllers: $(cat $CG/cgroup.subtree_control)"
 mkdir -p "$W/rootfs/bin" "$W/rootfs/proc" "$W/rootfs/sys" "$W/rootfs/dev" "$W/rootfs/tmp" "$W/base"

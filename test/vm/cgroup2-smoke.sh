@@ -13,28 +13,7 @@ set -u
 
 . "$(dirname "$0")/lib.sh" cgroup2-smoke tsrunc-vm build/Release/tsrunc_native.node
 
-cleanup() {
-  # Whatever a failed check left behind: kill through the kernel (not through tsrunc), then remove.
-  for d in "$PARENT"/c*; do
-    [ -d "$d" ] || continue
-    echo 1 >"$d/cgroup.kill" 2>/dev/null
-  done
-  sleep 0.5
-  for d in "$PARENT"/c*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
-  rm -rf "$W"
-}
-trap cleanup EXIT
-
-# wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds.
-wait_for() {
-  local n=$(( $1 * 5 )); shift
-  while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done
-  "$@"
-}
-procs() { cat "$1/cgroup.procs" 2>/dev/null | sort -n | tr '\n' ' ' | sed 's/ $//'; }
-nprocs() { [ "$(cat "$1/cgroup.procs" 2>/dev/null | wc -l)" -eq "$2" ] && [ -e "$1/cgroup.procs" ]; }
 empty_cgroup() { [ -z "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
-no_dir() { [ ! -e "$1" ]; }
 
 echo "== cgroup2 smoke: kernel $(uname -r), controllers: $(cat $CG/cgroup.subtree_control)"
 

@@ -43,3 +43,27 @@ ts() { "$TSRUNC" --root "$ROOT" "$@"; }
 show() { sed 's/^/    | /' "$@"; }
 # /proc/PID is gone or a zombie.
 gone() { local s; s=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null); [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]; }
+# wait_for SECONDS COMMAND...: poll every 0.2 s until COMMAND succeeds (its last status otherwise).
+wait_for() {
+  local n=$(( $1 * 5 )); shift
+  while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.2; n=$((n - 1)); done
+  "$@"
+}
+procs() { cat "$1/cgroup.procs" 2>/dev/null | sort -n | tr '\n' ' ' | sed 's/ $//'; }   # a cgroup's pids, sorted
+nprocs() { [ -e "$1/cgroup.procs" ] && [ "$(cat "$1/cgroup.procs" 2>/dev/null | wc -l)" -eq "$2" ]; }
+no_dir() { [ ! -e "$1" ]; }
+# On exit, whatever a failed check left behind: thaw and kill through the kernel (not through
+# tsrunc) every cgroup under PARENT, remove them and PARENT, then the work dir. A test with more to
+# undo sets its own EXIT trap and calls vm_cleanup from it.
+vm_cleanup() {
+  local d
+  for d in "$PARENT"/*/; do
+    echo 0 >"${d}cgroup.freeze" 2>/dev/null
+    echo 1 >"${d}cgroup.kill" 2>/dev/null
+  done
+  sleep 0.5
+  for d in "$PARENT"/*/; do rmdir "${d%/}" 2>/dev/null; done
+  rmdir "$PARENT" 2>/dev/null
+  rm -rf "$W"
+}
+trap vm_cleanup EXIT
