@@ -58,11 +58,12 @@ no_dir() { [ ! -e "$1" ]; }
 vm_cleanup() {
   local d
   for d in "$PARENT"/*/; do
+    [ -d "$d" ] || continue  # no match: the glob itself
     echo 0 >"${d}cgroup.freeze" 2>/dev/null
     echo 1 >"${d}cgroup.kill" 2>/dev/null
   done
   sleep 0.5
-  for d in "$PARENT"/*/; do rmdir "${d%/}" 2>/dev/null; done
+  for d in "$PARENT"/*/; do [ -d "$d" ] && rmdir "${d%/}" 2>/dev/null; done
   rmdir "$PARENT" 2>/dev/null
   rm -rf "$W"
 }
