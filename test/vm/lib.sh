@@ -68,3 +68,15 @@ vm_cleanup() {
   rm -rf "$W"
 }
 trap vm_cleanup EXIT
+# The last checks of every test, then its closing line and status: no container listed, no cgroup
+# left under PARENT. `vm_abort WHAT` ends a test whose set-up failed.
+vm_finish() {
+  ts list >"$W/list.out" 2>&1
+  check "list: no container left (got: $(tail -n +2 "$W/list.out" | tr '\n' ' '))" test "$(wc -l <"$W/list.out")" -le 1
+  local left
+  left=$(find "$PARENT" -mindepth 1 -type d 2>/dev/null | tr '\n' ' ')
+  check "no cgroup left under $PARENT (found: ${left:-none})" test -z "$left"
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+vm_abort() { fail "$1"; echo "$PASSED passed, $FAILED failed"; exit 1; }
