@@ -27,6 +27,8 @@ import {
   CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS, flagNames,
 } from './tables';
 import { actionName, checkSeccompSupported, seccompPlan } from './seccomp';
+import { formatProblem, type SpecProblem } from '../spec/checks';
+import { limitProblems } from '../spec/validate';
 
 export interface CgroupV1Hierarchy {
   /** Directory name under /sys/fs/cgroup, e.g. `cpu`, `cpu,cpuacct`, `systemd`. */
@@ -87,12 +89,14 @@ const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 const RLIM_INFINITY_THRESHOLD = 2 ** 63; // JSON numbers >= 2^63 mean RLIM_INFINITY (2^64-1)
 
-function unsupported(field: string, why: string): never {
-  throw new TsruncError('E_UNSUPPORTED', `config.json: ${field}: ${why}`);
-}
-
-/** Refuse what this version of tsrunc cannot honour, naming the field; never run without it. */
-export function checkSupported(spec: Spec): void {
+/**
+ * Every field this version of tsrunc cannot honour, one problem per field naming it (JSON path):
+ * all of them are reported at once (with the schema and semantic problems, src/spec/load.ts).
+ * One line per field, so that implementing a field is deleting its line.
+ */
+export function unsupportedProblems(spec: Spec): SpecProblem[] {
+  const out: SpecProblem[] = [];
+  const unsupported = (field: string, why: string): void => { out.push({ pointer: field, message: why }); };
   const p = spec.process;
   if (p?.terminal) {
     unsupported('/process/terminal', 'terminal: true needs the console socket support that is not implemented yet; set it to false');
@@ -115,7 +119,7 @@ export function checkSupported(spec: Spec): void {
   }
   if (l.uidMappings?.length) later('/linux/uidMappings');
   if (l.gidMappings?.length) later('/linux/gidMappings');
-  if (l.seccomp) checkSeccompSupported(l.seccomp as unknown as LinuxSeccomp);
+  if (l.seccomp) out.push(...seccompUnsupported(l.seccomp as unknown as LinuxSeccomp));
   if (l.mountLabel) later('/linux/mountLabel');
   if (l.personality) later('/linux/personality');
   if (l.intelRdt) later('/linux/intelRdt');
@@ -130,6 +134,25 @@ export function checkSupported(spec: Spec): void {
     for (const o of m.options ?? []) if (UNSUPPORTED_MOUNT_OPTIONS.includes(o)) later(`/mounts/${i}/options (${o})`);
     if (m.uidMappings || m.gidMappings) later(`/mounts/${i}/uidMappings`);
   });
+  return out;
+}
+
+/** Refuse what this version of tsrunc cannot honour (E_UNSUPPORTED listing every such field); never run without it. */
+export function checkSupported(spec: Spec): void {
+  const problems = unsupportedProblems(spec);
+  if (problems.length > 0) throw new TsruncError('E_UNSUPPORTED', limitProblems(problems.map(formatProblem)));
+}
+
+/** checkSeccompSupported's refusal as a problem (it stops at the first one). */
+function seccompUnsupported(sc: LinuxSeccomp): SpecProblem[] {
+  try {
+    checkSeccompSupported(sc);
+    return [];
+  } catch (e) {
+    if (!(e instanceof TsruncError) || e.code !== 'E_UNSUPPORTED') throw e;
+    const m = /^config\.json: (\S+): (.*)$/s.exec(e.message);
+    return [m ? { pointer: m[1]!, message: m[2]! } : { pointer: '/linux/seccomp', message: e.message }];
+  }
 }
 
 interface ParsedMountOptions { flags: number; propagation: number; data: string[] }
