@@ -35,7 +35,8 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
   const { compile } = require('../plan/compile') as typeof import('../plan/compile');
   const cg = require('../cgroup') as typeof import('../cgroup');
   const bundle = path.resolve(o.bundle);
-  const spec = loadCheckedSpec(bundle, { needProcess: true });
+  const { readHostSecurity } = require('../plan/process') as typeof import('../plan/process');
+  const spec = loadCheckedSpec(bundle, { needProcess: true }, readHostSecurity());
   for (const w of specWarnings(spec)) g.log('warning', formatProblem(w));
   phase('validate config.json');
   const rootfs = resolveRootfs(spec, bundle);

@@ -29,6 +29,7 @@ import {
 import { actionName, checkSeccompSupported, seccompPlan } from './seccomp';
 import { formatProblem, type SpecProblem } from '../spec/checks';
 import { limitProblems } from '../spec/validate';
+import { processAttrOps } from './process';
 
 export interface CgroupV1Hierarchy {
   /** Directory name under /sys/fs/cgroup, e.g. `cpu`, `cpu,cpuacct`, `systemd`. */
@@ -102,11 +103,7 @@ export function unsupportedProblems(spec: Spec): SpecProblem[] {
     unsupported('/process/terminal', 'terminal: true needs the console socket support that is not implemented yet; set it to false');
   }
   const later = (f: string) => unsupported(f, 'not supported by this version of tsrunc');
-  if (p?.apparmorProfile) later('/process/apparmorProfile');
   if (p?.selinuxLabel) later('/process/selinuxLabel');
-  if (p?.ioPriority) later('/process/ioPriority');
-  if (p?.scheduler) later('/process/scheduler');
-  if (p?.execCPUAffinity) later('/process/execCPUAffinity');
   for (const [k, v] of Object.entries(spec.hooks ?? {})) if (v && v.length) later(`/hooks/${k}`);
   const l = spec.linux ?? {};
   (l.namespaces ?? []).forEach((ns, i) => {
@@ -121,9 +118,7 @@ export function unsupportedProblems(spec: Spec): SpecProblem[] {
   if (l.gidMappings?.length) later('/linux/gidMappings');
   if (l.seccomp) out.push(...seccompUnsupported(l.seccomp as unknown as LinuxSeccomp));
   if (l.mountLabel) later('/linux/mountLabel');
-  if (l.personality) later('/linux/personality');
   if (l.intelRdt) later('/linux/intelRdt');
-  if (l.memoryPolicy) later('/linux/memoryPolicy');
   if (l.netDevices) later('/linux/netDevices');
   if (l.timeOffsets) later('/linux/timeOffsets');
   // linux.resources: every field is applied by the cgroup manager's mapping table (src/cgroup/
@@ -153,6 +148,35 @@ function seccompUnsupported(sc: LinuxSeccomp): SpecProblem[] {
     const m = /^config\.json: (\S+): (.*)$/s.exec(e.message);
     return [m ? { pointer: m[1]!, message: m[2]! } : { pointer: '/linux/seccomp', message: e.message }];
   }
+}
+
+/**
+ * The compiler's own refusals (a mount inside /proc, a sysctl key that is not the container's, a
+ * host or domain name without a UTS namespace), every one of them, as problems: compile() stops
+ * at the first, and create reports them all at once before compiling (src/spec/load.ts).
+ */
+export function planProblems(spec: Spec): SpecProblem[] {
+  const out: SpecProblem[] = [];
+  const nsTypes = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
+  const collect = (pointer: string, f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof TsruncError) || e.code !== 'E_CONFIG_INVALID') throw e;
+      const msg = e.message.replace(/^config\.json: /, '');
+      const m = /^(\/[^ ]*): (.*)$/s.exec(msg);
+      out.push(m ? { pointer: m[1]!, message: m[2]! } : { pointer, message: msg });
+    }
+  };
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (typeof m.destination !== 'string' || m.type === 'cgroup' || m.type === 'cgroup2') return;
+    collect(`/mounts/${i}/destination`, () => procMountPolicy(m, path.posix.resolve('/', m.destination), isBind(m)));
+  });
+  for (const k of Object.keys(spec.linux?.sysctl ?? {})) collect('/linux/sysctl', () => sysctlPath(k, nsTypes));
+  for (const f of ['hostname', 'domainname'] as const) {
+    if (spec[f] && !nsTypes.has('uts')) out.push({ pointer: `/${f}`, message: `unable to set ${f} without a private UTS namespace` });
+  }
+  return out;
 }
 
 interface ParsedMountOptions { flags: number; propagation: number; data: string[] }
@@ -396,6 +420,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   const user = proc.user ?? { uid: 0, gid: 0 };
   if (!env.some((e) => e.startsWith('HOME='))) add('LOOKUP_HOME', `find HOME for uid ${user.uid} in the image's \`/etc/passwd\``, [user.uid]);
   if (o.fifoPath) add('PROC_HANDLE', 'mount a private procfs (to reopen exec.fifo after the user change)');
+  ops.push(...processAttrOps(spec));
 
   // 10. Seccomp without no_new_privs needs CAP_SYS_ADMIN: installed before the capabilities are
   //     dropped (runc's order); with no_new_privs as late as possible, by EXEC right before execve.
