@@ -36,7 +36,7 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
   const cg = require('../cgroup') as typeof import('../cgroup');
   const bundle = path.resolve(o.bundle);
   const { readHostSecurity } = require('../plan/process') as typeof import('../plan/process');
-  const spec = loadCheckedSpec(bundle, { needProcess: true }, readHostSecurity());
+  const spec = loadCheckedSpec(bundle, { needProcess: true }, { host: readHostSecurity() });
   for (const w of specWarnings(spec)) g.log('warning', formatProblem(w));
   phase('validate config.json');
   const rootfs = resolveRootfs(spec, bundle);

@@ -111,15 +111,16 @@ export function loadSpec(bundleDir: string): Spec {
 
 /**
  * The config a create/run can use, or one error listing every problem at once, each with its JSON
- * path: schema violations, then the semantic checks (checks.ts, including the rootfs), the plan
- * compiler's own rules (sysctl, mounts in /proc, hostname without a UTS namespace), what this host
- * lacks, and finally the fields this version does not implement (checkSupported): at most 20
+ * path: schema violations, then the semantic checks (checks.ts, including the rootfs) and, with
+ * `forCreate`, the plan compiler's own rules (sysctl, mounts in /proc, hostname without a UTS
+ * namespace), what this host lacks, and the fields this version does not implement
+ * (checkSupported): at most 20
  * lines, then `and N more`. E_CONFIG_INVALID when anything is invalid, E_UNSUPPORTED when the only
  * problems are unimplemented fields. When the schema fails, the later checks run on the config
  * without the values the schema rejected, and what they say about those values is left out (the
  * schema line already names them).
  */
-export function loadCheckedSpec(bundleDir: string, opts: CheckOptions, host?: HostSecurityFacts): Spec {
+export function loadCheckedSpec(bundleDir: string, opts: CheckOptions, forCreate?: { host: HostSecurityFacts }): Spec {
   const obj = withoutNulls(parseSpecText(readConfigFile(join(bundleDir, CONFIG_FILE))));
   const schema = [...nulProblems(obj), ...validateSpecObject(obj)];
   const rejected: string[] = [];
@@ -128,17 +129,23 @@ export function loadCheckedSpec(bundleDir: string, opts: CheckOptions, host?: Ho
     spec = JSON.parse(JSON.stringify(obj)) as Spec;
     for (const line of schema) {
       const m = /^config\.json: (\/[^ ]*): (.*)$/s.exec(line);
-      if (!m || m[1] === '/') continue;
-      if (m[2]!.startsWith('must have required property')) continue; // names the parent: keep it
-      rejected.push(prune(spec, m[1]!));
+      if (!m) continue;
+      const required = /^must have required property '(.*)'$/.exec(m[2]!);
+      // A missing member: nothing to remove, but nothing more to say about it either.
+      if (required) rejected.push(`${m[1] === '/' ? '' : m[1]}/${required[1]!.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+      else if (m[1] === '/') throw new TsruncError('E_CONFIG_INVALID', limitProblems(schema)); // not even an object
+      else rejected.push(prune(spec, m[1]!));
     }
   }
   const hidden = (p: SpecProblem) => rejected.some((r) => p.pointer === r || p.pointer.startsWith(`${r}/`) || p.pointer.startsWith(`${r} `));
   let invalid: SpecProblem[] = [];
   let unsupported: SpecProblem[] = [];
   try {
-    invalid = [...checkProblems(spec, bundleDir, opts), ...planProblems(spec), ...(host ? hostProblems(spec, host) : [])];
-    unsupported = unsupportedProblems(spec);
+    invalid = checkProblems(spec, bundleDir, opts);
+    if (forCreate) {
+      invalid.push(...planProblems(spec), ...hostProblems(spec, forCreate.host));
+      unsupported = unsupportedProblems(spec);
+    }
   } catch (e) {
     // A check that trips over a value the schema rejected: the schema lines say enough.
     if (schema.length === 0) throw e;
