@@ -51,6 +51,8 @@
 //  63   | PERSONALITY     | persona (PER_LINUX, PER_LINUX32)       | -
 //  64   | MEMORY_POLICY   | mode | flags, maxnode (bits), nodemask | -   (set_mempolicy)
 //       |                 | as 64-bit words...                     |
+//  65   | NETDEV          | ifindex, naddrs, then per address:     | name (for messages), then each
+//       |                 | family, prefixlen, scope, flags        | address as hex (re-added, then up)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -92,6 +94,7 @@ enum OpCode : uint32_t {
   OP_IOPRIO = 62,
   OP_PERSONALITY = 63,
   OP_MEMORY_POLICY = 64,
+  OP_NETDEV = 65,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

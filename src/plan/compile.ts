@@ -30,6 +30,7 @@ import { actionName, checkSeccompSupported, seccompPlan } from './seccomp';
 import { formatProblem, type SpecProblem } from '../spec/checks';
 import { limitProblems } from '../spec/validate';
 import { processAttrOps } from './process';
+import { netDeviceOps, type NetDeviceFacts } from './netdev';
 
 export interface CgroupV1Hierarchy {
   /** Directory name under /sys/fs/cgroup, e.g. `cpu`, `cpu,cpuacct`, `systemd`. */
@@ -60,6 +61,8 @@ export interface CompileOptions {
   sessionKeyring?: string;
   /** Extra environment for the container process (LISTEN_FDS/LISTEN_PID). */
   extraEnv?: string[];
+  /** linux.netDevices as found on the host (src/plan/netdev.ts). */
+  netDevices?: NetDeviceFacts[];
   host: HostFacts;
 }
 
@@ -119,7 +122,6 @@ export function unsupportedProblems(spec: Spec): SpecProblem[] {
   if (l.seccomp) out.push(...seccompUnsupported(l.seccomp as unknown as LinuxSeccomp));
   if (l.mountLabel) later('/linux/mountLabel');
   if (l.intelRdt) later('/linux/intelRdt');
-  if (l.netDevices) later('/linux/netDevices');
   if (l.timeOffsets) later('/linux/timeOffsets');
   // linux.resources: every field is applied by the cgroup manager's mapping table (src/cgroup/
   // resources-v1.ts, resources-v2.ts) before the init is cloned. What one kind of host cannot do
@@ -421,6 +423,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   if (!env.some((e) => e.startsWith('HOME='))) add('LOOKUP_HOME', `find HOME for uid ${user.uid} in the image's \`/etc/passwd\``, [user.uid]);
   if (o.fifoPath) add('PROC_HANDLE', 'mount a private procfs (to reopen exec.fifo after the user change)');
   ops.push(...processAttrOps(spec));
+  ops.push(...netDeviceOps(o.netDevices ?? []));
 
   // 10. Seccomp without no_new_privs needs CAP_SYS_ADMIN: installed before the capabilities are
   //     dropped (runc's order); with no_new_privs as late as possible, by EXEC right before execve.

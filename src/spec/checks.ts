@@ -19,6 +19,7 @@ import type { IdMapping, LinuxBlockIO, LinuxCPU, LinuxRdmaEntry, LinuxSeccomp, S
 import { MAX_PROBLEMS, jsonPointer, limitProblems } from './validate';
 import { CAPABILITIES, RLIMITS } from '../plan/tables';
 import { processAttrProblems } from '../plan/process';
+import { netDeviceProblems } from '../plan/netdev';
 
 export interface CheckOptions {
   /** True for operations that will run the process (create, run): `process` must be present. */
@@ -189,7 +190,7 @@ export function specProblems(spec: Spec, opts: CheckOptions): SpecProblem[] {
   }
 
   linuxProblems(spec, add, absolute);
-  out.push(...processAttrProblems(spec));
+  out.push(...processAttrProblems(spec), ...netDeviceProblems(spec));
   return out;
 }
 
