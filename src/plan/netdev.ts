@@ -33,9 +33,10 @@ export function netDeviceProblems(spec: Spec): SpecProblem[] {
   const devs = spec.linux?.netDevices as Record<string, { name?: string }> | undefined;
   if (!devs || Object.keys(devs).length === 0) return [];
   const out: SpecProblem[] = [];
-  const net = spec.linux?.namespaces?.find((n) => n.type === 'network');
-  if (!net || net.path) {
-    out.push({ pointer: '/linux/netDevices', message: 'unable to move network devices without a NET namespace (a new one: linux.namespaces has no "network" entry without a path)' });
+  // As runc: a network namespace of the container's own (new, or joined by path: the device then
+  // moves into that one). Without one the container shares the runtime's and nothing could move.
+  if (!spec.linux?.namespaces?.some((n) => n.type === 'network')) {
+    out.push({ pointer: '/linux/netDevices', message: 'unable to move network devices without a NET namespace' });
   }
   const targets = new Map<string, string>();
   for (const [host, d] of Object.entries(devs)) {

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compile, checkSupported, unsupportedProblems, planProblems, type HostFacts } from '../../src/plan/compile';
 import { dumpText } from '../../src/plan/dump';
+import { netDeviceFacts, netDeviceOps, netDeviceProblems } from '../../src/plan/netdev';
 import { hostProblems, nodeMask, parseIdList, processAttrOps, processAttrProblems } from '../../src/plan/process';
 import { specProblems, specWarnings } from '../../src/spec/checks';
 import { loadCheckedSpec } from '../../src/spec/load';
@@ -149,11 +150,11 @@ test('host problems: SELinux disabled, no resctrl (runc\'s texts)', () => {
 test('checkSupported reports every unsupported field at once', () => {
   const s = base();
   s.hooks = { prestart: [{ path: '/bin/true' }], poststop: [{ path: '/bin/true' }] };
-  s.linux!.netDevices = { eth0: {} };
+  s.linux!.mountLabel = 'x';
   s.linux!.namespaces!.push({ type: 'time' });
   assert.throws(() => checkSupported(s), (e: unknown) => e instanceof TsruncError && e.code === 'E_UNSUPPORTED' &&
     e.message.split('\n').length === 4 && /\/hooks\/prestart/.test(e.message) && /\/hooks\/poststop/.test(e.message) &&
-    /\/linux\/netDevices/.test(e.message) && /time namespaces/.test(e.message));
+    /\/linux\/mountLabel/.test(e.message) && /time namespaces/.test(e.message));
 });
 
 test('planProblems: every refusal of the compiler, each with its path', () => {
@@ -214,12 +215,12 @@ test('create\'s check: schema, semantic, compiler, host and unsupported problems
   // Only unsupported fields: E_UNSUPPORTED, all of them.
   const u = base() as unknown as Record<string, any>;
   u.hooks = { prestart: [{ path: '/bin/true' }] };
-  u.linux.netDevices = { eth0: {} };
+  u.linux.mountLabel = 'x';
   const e2 = message(() => loadCheckedSpec(bundle(u), { needProcess: true }, NO_LSM));
   assert.equal(e2.code, 'E_UNSUPPORTED');
   assert.deepEqual(e2.message.split('\n'), [
     'config.json: /hooks/prestart: not supported by this version of tsrunc',
-    'config.json: /linux/netDevices: not supported by this version of tsrunc',
+    'config.json: /linux/mountLabel: not supported by this version of tsrunc',
   ]);
   // The cap of 20 lines holds over all the kinds together.
   const many = base() as unknown as Record<string, any>;
@@ -248,4 +249,32 @@ test('create\'s check: a value the schema rejected is not reported again by the 
   delete r.ociVersion;
   const e2 = message(() => loadCheckedSpec(bundle(r), { needProcess: true }, NO_LSM));
   assert.deepEqual(e2.message.split('\n'), ["config.json: /: must have required property 'ociVersion'"]);
+});
+
+test('netDevices: checks (runc\'s texts), facts, ops', () => {
+  const s = base();
+  s.linux!.netDevices = { eth0: { name: 'ceth0' }, eth1: {}, 'bad/name': {}, eth2: { name: 'ceth0' }, eth3: { name: 'lo' }, eth4: { name: 'c%d' }, eth5: { name: 'c%d' } };
+  assert.deepEqual(netDeviceProblems(s).map((p) => `${p.pointer}: ${p.message}`), [
+    '/linux/netDevices/bad~1name: invalid network device name "bad/name"',
+    '/linux/netDevices/eth2: "eth0" is also moved in as "ceth0"',
+    '/linux/netDevices/eth3: a network device named "lo" already exists in the container namespace',
+  ]);
+  s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
+  s.linux!.netDevices = { eth0: { name: 'a-name-longer-than-15' } };
+  assert.deepEqual(netDeviceProblems(s).map((p) => `${p.pointer}: ${p.message}`), [
+    '/linux/netDevices: unable to move network devices without a NET namespace',
+    '/linux/netDevices/eth0/name: invalid network device name "a-name-longer-than-15"',
+  ]);
+  const ok = base();
+  ok.linux!.netDevices = { veth7: { name: 'ceth0' }, veth8: {} };
+  const addr = { family: 2, prefixlen: 24, scope: 0, flags: 0x80, address: Buffer.from([10, 0, 0, 7]) };
+  const facts = netDeviceFacts(ok, (n) => ({ index: n === 'veth7' ? 7 : 8, addrs: n === 'veth7' ? [addr] : [] }));
+  assert.deepEqual(facts.map((f) => [f.hostName, f.name, f.index]), [['veth7', 'ceth0', 7], ['veth8', 'veth8', 8]]);
+  const ops = netDeviceOps(facts);
+  assert.deepEqual(ops.map((o) => [o.op, o.ints, o.strs]), [['NETDEV', [7, 1, 2, 24, 0, 0x80], ['ceth0', '0a000007']], ['NETDEV', [8, 0], ['veth8']]]);
+  const p = compile(ok, { bundle: '/b', rootfs: '/b/rootfs', noPivot: false, keepFds: 0, host: HYBRID, netDevices: facts });
+  assert.equal(p.ops.filter((o) => o.op === 'NETDEV').length, 2);
+  const missing = Object.assign(new Error('if_nametoindex'), { code: 'ENODEV' });
+  assert.throws(() => netDeviceFacts(ok, () => { throw missing; }),
+    (e: unknown) => e instanceof TsruncError && e.code === 'E_CONFIG_INVALID' && e.message === 'config.json: /linux/netDevices/veth7: no network device "veth7" in the runtime\'s network namespace');
 });
