@@ -302,10 +302,35 @@ describe('process: bad input is refused naming the field and leaves nothing behi
       c.process.capabilities.bounding.push('CAP_A');
       c.process.rlimits = [{ type: 'RLIMIT_B', soft: 1, hard: 1 }];
       c.process.ioPriority = { class: 'C', priority: 0 };
-      c.linux.netDevices = { eth0: {} };
+      c.linux.mountLabel = 'system_u:object_r:container_file_t:s0'; // not implemented on main today
     }), /./);
     const lines = msg.split('\n');
     assert.equal(lines.length, 4, msg);
-    for (const re of [/\/process\/ioPriority\/class/, /CAP_A/, /RLIMIT_B/, /\/linux\/netDevices/]) assert.ok(lines.some((l) => re.test(l)), `${re}: ${msg}`);
+    for (const re of [/\/process\/ioPriority\/class/, /CAP_A/, /RLIMIT_B/, /\/linux\/mountLabel/]) assert.ok(lines.some((l) => re.test(l)), `${re}: ${msg}`);
+  });
+});
+
+describe('linux.intelRdt and linux.resources.rdma where the host lacks them', () => {
+  const HAVE_RESCTRL = fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(' - resctrl ');
+  const HAVE_RDMA = fs.existsSync('/sys/fs/cgroup/rdma') || (fs.existsSync('/sys/fs/cgroup/cgroup.controllers') &&
+    fs.readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8').split(/\s+/).includes('rdma'));
+
+  it('intelRdt without a resctrl filesystem: refused (the spec requires an error; runc 1.1.5 ignores a bare closID)', { skip: HAVE_RESCTRL && 'resctrl is mounted here' }, () => {
+    refused('rdt', bundle('rdt', ['true'], (c) => { c.linux.intelRdt = { closID: 'tsrunc' }; }),
+      /^config\.json: \/linux\/intelRdt: intelRdt is specified in config, but Intel RDT is not enabled/);
+    refused('rdt', bundle('rdt', ['true'], (c) => { c.linux.intelRdt = { l3CacheSchema: 'L3:0=f' }; }),
+      /^config\.json: \/linux\/intelRdt\/l3CacheSchema: intelRdt\.l3CacheSchema is specified in config, but Intel RDT\/CAT is not enabled\n/);
+  });
+
+  it('rdma limits without an rdma cgroup controller: runc\'s text, nothing left behind', { skip: HAVE_RDMA && 'this host has the rdma controller' }, () => {
+    const dir = bundle('rdma', ['true'], (c) => { c.linux.resources = { rdma: { mlx5_0: { hcaHandles: 3 } } }; });
+    const msg = refused('rdma', dir, /^cannot set rdma limit: container could not join or create cgroup$/);
+    if (runc) {
+      const id = newId('rdma-runc');
+      const r = runc.call(['run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+      runc.call(['delete', '--force', id]);
+      assert.equal(r.status, 1);
+      assert.ok(errMsg(r).endsWith(msg), errMsg(r));
+    }
   });
 });
