@@ -122,6 +122,7 @@ export function unsupportedProblems(spec: Spec): SpecProblem[] {
   if (l.seccomp) out.push(...seccompUnsupported(l.seccomp as unknown as LinuxSeccomp));
   if (l.mountLabel) later('/linux/mountLabel');
   if (l.intelRdt) later('/linux/intelRdt');
+  if (l.netDevices && (l.namespaces ?? []).some((n) => n.type === 'network' && n.path)) later('/linux/netDevices (into a joined network namespace)');
   if (l.timeOffsets) later('/linux/timeOffsets');
   // linux.resources: every field is applied by the cgroup manager's mapping table (src/cgroup/
   // resources-v1.ts, resources-v2.ts) before the init is cloned. What one kind of host cannot do

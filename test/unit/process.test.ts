@@ -274,6 +274,14 @@ test('netDevices: checks (runc\'s texts), facts, ops', () => {
   assert.deepEqual(ops.map((o) => [o.op, o.ints, o.strs]), [['NETDEV', [7, 1, 2, 24, 0, 0x80], ['ceth0', '0a000007']], ['NETDEV', [8, 0], ['veth8']]]);
   const p = compile(ok, { bundle: '/b', rootfs: '/b/rootfs', noPivot: false, keepFds: 0, host: HYBRID, netDevices: facts });
   assert.equal(p.ops.filter((o) => o.op === 'NETDEV').length, 2);
+  // Into a namespace joined by path: the device would have to go into that one, which the move
+  // (to the init's namespace when it is released) does not do yet.
+  const joined = base();
+  joined.linux!.namespaces = joined.linux!.namespaces!.map((n) => (n.type === 'network' ? { ...n, path: '/run/netns/x' } : n));
+  joined.linux!.netDevices = { eth0: {} };
+  assert.deepEqual(netDeviceProblems(joined), []);
+  assert.ok(unsupportedProblems(joined).some((p) => p.pointer === '/linux/netDevices (into a joined network namespace)'));
+  assert.ok(!unsupportedProblems(ok).some((p) => p.pointer.startsWith('/linux/netDevices')));
   const missing = Object.assign(new Error('if_nametoindex'), { code: 'ENODEV' });
   assert.throws(() => netDeviceFacts(ok, () => { throw missing; }),
     (e: unknown) => e instanceof TsruncError && e.code === 'E_CONFIG_INVALID' && e.message === 'config.json: /linux/netDevices/veth7: no network device "veth7" in the runtime\'s network namespace');
