@@ -14,6 +14,8 @@
 // wording is done in TypeScript, which still has the plan. Nothing here prints unless the sync
 // socket is already gone (after `start`, an exec failure can only go to the container's stderr).
 #include "common.h"
+#include "netdev.h"
+#include "process.h"
 
 using namespace tsrunc;
 
@@ -668,6 +670,12 @@ void RunOp(const Op &op) {
     case OP_WAIT_START: OpWaitStart(); break;
     case OP_SESSION_KEYRING: OpSessionKeyring(op); break;
     case OP_SECCOMP: OpSeccomp(op); break;
+    case OP_APPARMOR: OpAppArmor(op); break;
+    case OP_SCHEDULER: OpScheduler(op); break;
+    case OP_IOPRIO: OpIoprio(op); break;
+    case OP_PERSONALITY: OpPersonality(op); break;
+    case OP_MEMORY_POLICY: OpMemoryPolicy(op); break;
+    case OP_NETDEV: OpNetdev(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

@@ -43,6 +43,16 @@
 //       |                 | (1: installed by EXEC right before     | (compiled by libseccomp in the
 //       |                 | execve, with noNewPrivileges; 0: now,  | parent; the compiler emits the
 //       |                 | before the capabilities are dropped)   | filter JSON, create links it)
+//  60   | APPARMOR        | -                                      | profile ("exec <profile>" written
+//       |                 |                                        | to the init's attr/apparmor/exec)
+//  61   | SCHEDULER       | policy, flags, nice, priority, runtime,| -   (sched_setattr on the init)
+//       |                 | deadline, period (ns)                  |
+//  62   | IOPRIO          | class << 13 | priority                 | -   (ioprio_set on the init)
+//  63   | PERSONALITY     | persona (PER_LINUX, PER_LINUX32)       | -
+//  64   | MEMORY_POLICY   | mode | flags, maxnode (bits), nodemask | -   (set_mempolicy)
+//       |                 | as 64-bit words...                     |
+//  65   | NETDEV          | ifindex, naddrs, then per address:     | name (for messages), then each
+//       |                 | family, prefixlen, scope, flags        | address as hex (re-added, then up)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -79,6 +89,12 @@ enum OpCode : uint32_t {
   OP_LOOKUP_HOME = 26,
   OP_MKDIR = 27,
   OP_SECCOMP = 28,
+  OP_APPARMOR = 60,
+  OP_SCHEDULER = 61,
+  OP_IOPRIO = 62,
+  OP_PERSONALITY = 63,
+  OP_MEMORY_POLICY = 64,
+  OP_NETDEV = 65,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

@@ -19,6 +19,11 @@
 //   probe ns                  {"pid": "pid:[4026531836]", ...} readlink of /proc/self/ns/*
 //   probe pid                 {"pid": getpid(), "ppid": getppid()}
 //   probe oom                 {"oom_score_adj": N} from /proc/self/oom_score_adj
+//   probe sched               {"policy","flags","nice","priority","runtime","deadline","period"}
+//                             (sched_getattr), "ioprio": {"class","priority"} (ioprio_get),
+//                             "personality" (personality(0xffffffff)), "mempolicy": {"mode",
+//                             "flags", "nodes": [..]} (get_mempolicy), "cpus" (Cpus_allowed_list),
+//                             "apparmor" (/proc/self/attr/current or errno)
 //   probe stat PATH...        {PATH: {type, mode, uid, gid, size, major, minor, mountFlags, link?} |
 //                             {errno}}: lstat(2), plus statvfs(2) flags (ro nosuid nodev noexec)
 //   probe read PATH...        {PATH: {type:"dir", entries} | {type, bytes, data} | {errno}}; reads at
@@ -53,7 +58,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/personality.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -441,6 +448,83 @@ static void r_oom(void) {
   close_obj();
 }
 
+static void r_sched(void) {
+  struct {
+    unsigned int size, policy;
+    unsigned long long flags;
+    int nice;
+    unsigned int priority;
+    unsigned long long runtime, deadline, period;
+    unsigned int util_min, util_max;
+  } a;
+  memset(&a, 0, sizeof a);
+  open_obj();
+  if (syscall(SYS_sched_getattr, 0, &a, sizeof a, 0) == 0) {
+    kv_long("policy", a.policy);
+    kv_long("flags", (long long)a.flags);
+    kv_long("nice", a.nice);
+    kv_long("priority", a.priority);
+    kv_long("runtime", (long long)a.runtime);
+    kv_long("deadline", (long long)a.deadline);
+    kv_long("period", (long long)a.period);
+  } else {
+    kv_str("errno", errname(errno));
+  }
+  key("ioprio");
+  open_obj();
+  long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+  if (io >= 0) {
+    kv_long("class", io >> 13);
+    kv_long("priority", io & 0x1fff);
+  } else {
+    kv_str("errno", errname(errno));
+  }
+  close_obj();
+  first_item = 0;
+  kv_long("personality", personality(0xffffffff));
+  key("mempolicy");
+  open_obj();
+  int mode = 0;
+  unsigned long mask[16];
+  memset(mask, 0, sizeof mask);
+  if (syscall(SYS_get_mempolicy, &mode, mask, sizeof mask * 8, NULL, 0) == 0) {
+    kv_long("mode", mode & 0xff);
+    kv_long("flags", mode & ~0xff);
+    key("nodes");
+    open_arr();
+    for (int i = 0; i < (int)(sizeof mask * 8); i++)
+      if (mask[i / (8 * sizeof mask[0])] >> (i % (8 * sizeof mask[0])) & 1) {
+        sep();
+        printf("%d", i);
+      }
+    close_arr();
+    first_item = 0;
+  } else {
+    kv_str("errno", errname(errno));
+  }
+  close_obj();
+  first_item = 0;
+  char *st = read_file("/proc/self/status", NULL);
+  char *c = st ? strstr(st, "Cpus_allowed_list:") : NULL;
+  if (c) {
+    c += strlen("Cpus_allowed_list:");
+    while (*c == ' ' || *c == '\t') c++;
+    size_t n = strcspn(c, "\n");
+    c[n] = 0;
+    kv_str("cpus", c);
+  }
+  free(st);
+  char *aa = read_file("/proc/self/attr/current", NULL);
+  if (aa) {
+    aa[strcspn(aa, "\n")] = 0;
+    kv_str("apparmor", aa);
+  } else {
+    kv_str("apparmor", errname(errno));
+  }
+  free(aa);
+  close_obj();
+}
+
 static void r_stat(int n, char **paths) {
   open_obj();
   for (int i = 0; i < n; i++) {
@@ -617,7 +701,7 @@ static int taint(char **argv) {
 }
 
 static int usage(void) {
-  fputs("usage: probe all|hostname|ids|rlimits|fds|mounts|sigs|env|cwd|ns|pid|oom|wait-signal\n"
+  fputs("usage: probe all|hostname|ids|rlimits|fds|mounts|sigs|env|cwd|ns|pid|oom|sched|wait-signal\n"
         "       probe stat|read|write PATH...\n"
         "       probe each CMD ARGS... [-- CMD ARGS...]...\n"
         "       probe exit N\n"
@@ -636,7 +720,7 @@ static const struct {
     {"all", 0, r_all, NULL},       {"hostname", 0, r_hostname, NULL}, {"ids", 0, r_ids, NULL},
     {"rlimits", 0, r_rlimits, NULL}, {"fds", 0, r_fds, NULL},         {"mounts", 0, r_mounts, NULL},
     {"sigs", 0, r_sigs, NULL},     {"env", 0, r_env, NULL},           {"cwd", 0, r_cwd, NULL},
-    {"ns", 0, r_ns, NULL},         {"pid", 0, r_pid, NULL},           {"oom", 0, r_oom, NULL},
+    {"ns", 0, r_ns, NULL},         {"pid", 0, r_pid, NULL},           {"oom", 0, r_oom, NULL},       {"sched", 0, r_sched, NULL},
     {"stat", 1, NULL, r_stat},     {"read", 1, NULL, r_read},         {"write", 1, NULL, r_write},
 };
 

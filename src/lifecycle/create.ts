@@ -24,6 +24,7 @@ interface Prepared {
   /** linux.resources without devices: applied by the manager, kept in state.json for `update`. */
   resources: import('../cgroup/resources').Resources;
   keepFds: number;
+  netDevices: import('../plan/netdev').NetDeviceFacts[];
 }
 
 /** Validate and compile: everything create does before touching the system. */
@@ -35,7 +36,8 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
   const { compile } = require('../plan/compile') as typeof import('../plan/compile');
   const cg = require('../cgroup') as typeof import('../cgroup');
   const bundle = path.resolve(o.bundle);
-  const spec = loadCheckedSpec(bundle, { needProcess: true });
+  const { readHostSecurity } = require('../plan/process') as typeof import('../plan/process');
+  const spec = loadCheckedSpec(bundle, { needProcess: true }, { host: readHostSecurity() });
   for (const w of specWarnings(spec)) g.log('warning', formatProblem(w));
   phase('validate config.json');
   const rootfs = resolveRootfs(spec, bundle);
@@ -51,15 +53,17 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
   const record = cg.resolveCgroupPaths(host, cg.readOwnCgroups(), spec.linux?.cgroupsPath, o.id);
   const cgroup = new cg.CgroupManager(record, { native: lazyBpf });
   const { keepFds, extraEnv } = listenFds(o.preserveFds ?? 0);
+  const { netDeviceFacts } = require('../plan/netdev') as typeof import('../plan/netdev');
+  const netDevices = netDeviceFacts(spec, (name) => native().netdevInfo(name));
   const plan = compile(spec, {
-    bundle, rootfs, fifoPath, noPivot: o.noPivot, keepFds, extraEnv,
+    bundle, rootfs, fifoPath, noPivot: o.noPivot, keepFds, extraEnv, netDevices,
     sessionKeyring: o.noNewKeyring ? undefined : `_ses.${o.id}`,
     host: cgroupFacts(host, record.paths),
   });
   phase('compile plan');
   return {
     spec, bundle, rootfs, plan, cgroup, devices: cg.deviceRulesForSpec(spec.linux),
-    resources: cg.resourcesOf(spec.linux?.resources), keepFds,
+    resources: cg.resourcesOf(spec.linux?.resources), keepFds, netDevices,
   };
 }
 
@@ -139,6 +143,14 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     phase('clone');
     try {
       if (!child.inCgroup) p.cgroup.addPid(child.pid);
+      // linux.netDevices: into the init's new network namespace before it runs its plan.
+      for (const d of p.netDevices) {
+        try {
+          n.netdevMove(d.index, child.pid, d.name === d.hostName ? '' : d.name);
+        } catch (e) {
+          throw new TsruncError('E_SETUP', `move network device \`${d.hostName}\` into the container's network namespace${d.name === d.hostName ? '' : ` as \`${d.name}\``}: ${causeText(e)}`, { cause: e });
+        }
+      }
       n.syncGo(child.sock);
       const timeout = setupTimeoutMs();
       const r = n.syncWait(child.sock, timeout);

@@ -14,6 +14,7 @@
 import { TsruncError } from '../errors';
 import { checkSupported } from '../plan/compile';
 import { CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS } from '../plan/tables';
+import { MPOL_FLAGS, MPOL_MODES } from '../plan/process';
 import { SECCOMP_OPERATORS, SECCOMP_SPEC_ACTIONS, SECCOMP_SPEC_ARCHS, SECCOMP_SPEC_FLAGS } from '../plan/seccomp';
 import type { CgroupMode } from '../cgroup/host';
 import { HOOK_NAMES, NAMESPACE_TYPES, formatProblem, specProblems } from '../spec/checks';
@@ -160,8 +161,16 @@ export function features(): Features {
     supportedFlags: SECCOMP_SPEC_FLAGS.filter((f) => seccompWith(f, { flags: [f] })),
   };
 
-  const memoryPolicy = accepted('linux.memoryPolicy', (s) => { s.linux!.memoryPolicy = { mode: 'MPOL_DEFAULT' }; });
-  if (memoryPolicy) needsTable('linux.memoryPolicy (modes, flags)');
+  // Each mode with the nodes it needs (none for MPOL_DEFAULT/MPOL_LOCAL), each flag with MPOL_BIND.
+  const mpolNodes = (m: string) => (m === 'MPOL_DEFAULT' || m === 'MPOL_LOCAL' ? {} : { nodes: '0' });
+  const memoryPolicy = {
+    modes: Object.keys(MPOL_MODES).filter((m) => accepted(`linux.memoryPolicy mode ${m}`, (s) => {
+      s.linux!.memoryPolicy = { mode: m, ...mpolNodes(m) };
+    })).sort(),
+    flags: Object.keys(MPOL_FLAGS).filter((f) => accepted(`linux.memoryPolicy flag ${f}`, (s) => {
+      s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: [f] };
+    })).sort(),
+  };
 
   return {
     ociVersionMin: OCI_VERSION_MIN,
@@ -195,7 +204,7 @@ export function features(): Features {
         },
       },
       netDevices: { enabled: accepted('linux.netDevices', (s) => { s.linux!.netDevices = { eth1: {} }; }) },
-      memoryPolicy: { modes: [], flags: [] },
+      memoryPolicy,
     },
   };
 }

@@ -27,6 +27,10 @@ import {
   CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS, flagNames,
 } from './tables';
 import { actionName, checkSeccompSupported, seccompPlan } from './seccomp';
+import { formatProblem, type SpecProblem } from '../spec/checks';
+import { limitProblems } from '../spec/validate';
+import { processAttrOps } from './process';
+import { netDeviceOps, type NetDeviceFacts } from './netdev';
 
 export interface CgroupV1Hierarchy {
   /** Directory name under /sys/fs/cgroup, e.g. `cpu`, `cpu,cpuacct`, `systemd`. */
@@ -57,6 +61,8 @@ export interface CompileOptions {
   sessionKeyring?: string;
   /** Extra environment for the container process (LISTEN_FDS/LISTEN_PID). */
   extraEnv?: string[];
+  /** linux.netDevices as found on the host (src/plan/netdev.ts). */
+  netDevices?: NetDeviceFacts[];
   host: HostFacts;
 }
 
@@ -87,22 +93,20 @@ const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 const RLIM_INFINITY_THRESHOLD = 2 ** 63; // JSON numbers >= 2^63 mean RLIM_INFINITY (2^64-1)
 
-function unsupported(field: string, why: string): never {
-  throw new TsruncError('E_UNSUPPORTED', `config.json: ${field}: ${why}`);
-}
-
-/** Refuse what this version of tsrunc cannot honour, naming the field; never run without it. */
-export function checkSupported(spec: Spec): void {
+/**
+ * Every field this version of tsrunc cannot honour, one problem per field naming it (JSON path):
+ * all of them are reported at once (with the schema and semantic problems, src/spec/load.ts).
+ * One line per field, so that implementing a field is deleting its line.
+ */
+export function unsupportedProblems(spec: Spec): SpecProblem[] {
+  const out: SpecProblem[] = [];
+  const unsupported = (field: string, why: string): void => { out.push({ pointer: field, message: why }); };
   const p = spec.process;
   if (p?.terminal) {
     unsupported('/process/terminal', 'terminal: true needs the console socket support that is not implemented yet; set it to false');
   }
   const later = (f: string) => unsupported(f, 'not supported by this version of tsrunc');
-  if (p?.apparmorProfile) later('/process/apparmorProfile');
   if (p?.selinuxLabel) later('/process/selinuxLabel');
-  if (p?.ioPriority) later('/process/ioPriority');
-  if (p?.scheduler) later('/process/scheduler');
-  if (p?.execCPUAffinity) later('/process/execCPUAffinity');
   for (const [k, v] of Object.entries(spec.hooks ?? {})) if (v && v.length) later(`/hooks/${k}`);
   const l = spec.linux ?? {};
   (l.namespaces ?? []).forEach((ns, i) => {
@@ -115,12 +119,10 @@ export function checkSupported(spec: Spec): void {
   }
   if (l.uidMappings?.length) later('/linux/uidMappings');
   if (l.gidMappings?.length) later('/linux/gidMappings');
-  if (l.seccomp) checkSeccompSupported(l.seccomp as unknown as LinuxSeccomp);
+  if (l.seccomp) out.push(...seccompUnsupported(l.seccomp as unknown as LinuxSeccomp));
   if (l.mountLabel) later('/linux/mountLabel');
-  if (l.personality) later('/linux/personality');
   if (l.intelRdt) later('/linux/intelRdt');
-  if (l.memoryPolicy) later('/linux/memoryPolicy');
-  if (l.netDevices) later('/linux/netDevices');
+  if (l.netDevices && (l.namespaces ?? []).some((n) => n.type === 'network' && n.path)) later('/linux/netDevices (into a joined network namespace)');
   if (l.timeOffsets) later('/linux/timeOffsets');
   // linux.resources: every field is applied by the cgroup manager's mapping table (src/cgroup/
   // resources-v1.ts, resources-v2.ts) before the init is cloned. What one kind of host cannot do
@@ -130,6 +132,54 @@ export function checkSupported(spec: Spec): void {
     for (const o of m.options ?? []) if (UNSUPPORTED_MOUNT_OPTIONS.includes(o)) later(`/mounts/${i}/options (${o})`);
     if (m.uidMappings || m.gidMappings) later(`/mounts/${i}/uidMappings`);
   });
+  return out;
+}
+
+/** Refuse what this version of tsrunc cannot honour (E_UNSUPPORTED listing every such field); never run without it. */
+export function checkSupported(spec: Spec): void {
+  const problems = unsupportedProblems(spec);
+  if (problems.length > 0) throw new TsruncError('E_UNSUPPORTED', limitProblems(problems.map(formatProblem)));
+}
+
+/** checkSeccompSupported's refusal as a problem (it stops at the first one). */
+function seccompUnsupported(sc: LinuxSeccomp): SpecProblem[] {
+  try {
+    checkSeccompSupported(sc);
+    return [];
+  } catch (e) {
+    if (!(e instanceof TsruncError) || e.code !== 'E_UNSUPPORTED') throw e;
+    const m = /^config\.json: (\S+): (.*)$/s.exec(e.message);
+    return [m ? { pointer: m[1]!, message: m[2]! } : { pointer: '/linux/seccomp', message: e.message }];
+  }
+}
+
+/**
+ * The compiler's own refusals (a mount inside /proc, a sysctl key that is not the container's, a
+ * host or domain name without a UTS namespace), every one of them, as problems: compile() stops
+ * at the first, and create reports them all at once before compiling (src/spec/load.ts).
+ */
+export function planProblems(spec: Spec): SpecProblem[] {
+  const out: SpecProblem[] = [];
+  const nsTypes = new Set((spec.linux?.namespaces ?? []).map((n) => n.type));
+  const collect = (pointer: string, f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof TsruncError) || e.code !== 'E_CONFIG_INVALID') throw e;
+      const msg = e.message.replace(/^config\.json: /, '');
+      const m = /^(\/[^ ]*): (.*)$/s.exec(msg);
+      out.push(m ? { pointer: m[1]!, message: m[2]! } : { pointer, message: msg });
+    }
+  };
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (typeof m.destination !== 'string' || m.type === 'cgroup' || m.type === 'cgroup2') return;
+    collect(`/mounts/${i}/destination`, () => procMountPolicy(m, path.posix.resolve('/', m.destination), isBind(m)));
+  });
+  for (const k of Object.keys(spec.linux?.sysctl ?? {})) collect('/linux/sysctl', () => sysctlPath(k, nsTypes));
+  for (const f of ['hostname', 'domainname'] as const) {
+    if (spec[f] && !nsTypes.has('uts')) out.push({ pointer: `/${f}`, message: `unable to set ${f} without a private UTS namespace` });
+  }
+  return out;
 }
 
 interface ParsedMountOptions { flags: number; propagation: number; data: string[] }
@@ -373,6 +423,8 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   const user = proc.user ?? { uid: 0, gid: 0 };
   if (!env.some((e) => e.startsWith('HOME='))) add('LOOKUP_HOME', `find HOME for uid ${user.uid} in the image's \`/etc/passwd\``, [user.uid]);
   if (o.fifoPath) add('PROC_HANDLE', 'mount a private procfs (to reopen exec.fifo after the user change)');
+  ops.push(...processAttrOps(spec));
+  ops.push(...netDeviceOps(o.netDevices ?? []));
 
   // 10. Seccomp without no_new_privs needs CAP_SYS_ADMIN: installed before the capabilities are
   //     dropped (runc's order); with no_new_privs as late as possible, by EXEC right before execve.

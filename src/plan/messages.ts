@@ -1,6 +1,7 @@
 // Turn a setup failure reported by tsrunc-init ({step, errno, detail}) into a message that names
 // the operation and the object: ``mount `proc` on `/proc` (type proc, 0): mount: EPERM (step 7)``.
 // The init sends numbers only; the wording lives here, next to the plan it refers to.
+import { getSystemErrorMap } from 'util';
 import { TsruncError } from '../errors';
 import { errnoName } from '../sys/native';
 import type { Plan } from './ops';
@@ -22,7 +23,13 @@ export function setupError(plan: Plan, step: number, errno: number, detail: stri
       : `exec: "${name}": stat ${name}: ${describeErrno(code)}`;
     return new TsruncError('E_SETUP', `unable to start container process: ${msg}`);
   }
-  return new TsruncError('E_SETUP', `${clip(op.what)}: ${clip(detail)}${code ? `: ${code}` : ''} (step ${step})`);
+  if (op.op === 'APPARMOR') {
+    // runc 1.1.5's words: where AppArmor is not enabled the kernel refuses the write (EINVAL).
+    const text = errno ? (getSystemErrorMap().get(-errno)?.[1] ?? code) : '';
+    return new TsruncError('E_SETUP', `unable to start container process: error during container init: unable to apply apparmor profile: apparmor failed to apply profile: ${detail}${text ? `: ${text}` : ''}`);
+  }
+  const hint = HINTS[op.op]?.[code];
+  return new TsruncError('E_SETUP', `${clip(op.what)}: ${clip(detail)}${code ? `: ${code}` : ''}${hint ? ` (${hint})` : ''} (step ${step})`);
 }
 
 /** An operation's description can hold a config value of any length: keep the message readable. */
@@ -40,3 +47,15 @@ function describeErrno(code: string): string {
     default: return code;
   }
 }
+
+/** What a kernel refusal of a process attribute usually means (the kernel says only EPERM/EINVAL). */
+const HINTS: Partial<Record<string, Record<string, string>>> = {
+  SCHEDULER: {
+    EPERM: 'the kernel refused: a real-time policy needs real-time runtime in the container\'s cgroup (linux.resources.cpu.realtimeRuntime on cgroup v1), SCHED_DEADLINE a cpuset that spans its root domain',
+    EINVAL: 'the kernel refused these scheduler parameters',
+  },
+  MEMORY_POLICY: {
+    EINVAL: 'the kernel refused this policy: a node this host does not have or may not use (see /sys/devices/system/node), or a flag this mode does not take',
+  },
+  IOPRIO: { EPERM: 'the kernel refused: IOPRIO_CLASS_RT needs CAP_SYS_ADMIN' },
+};

@@ -5,7 +5,9 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { TsruncError } from '../errors';
-import { checkSpec, errnoText, type CheckOptions } from './checks';
+import { checkProblems, errnoText, formatProblem, type CheckOptions, type SpecProblem } from './checks';
+import { hostProblems, type HostSecurityFacts } from '../plan/process';
+import { planProblems, unsupportedProblems } from '../plan/compile';
 import type { Spec } from './types';
 import { describeJsonError, lineColumn, scanJson } from './json';
 import { limitProblems, validateSpecObject, withoutNulls } from './validate';
@@ -107,9 +109,71 @@ export function loadSpec(bundleDir: string): Spec {
   return specFromJson(parseSpecText(readConfigFile(join(bundleDir, CONFIG_FILE))));
 }
 
-/** loadSpec followed by checkSpec: the config a create/run can use, or one error listing everything. */
-export function loadCheckedSpec(bundleDir: string, opts: CheckOptions): Spec {
-  const spec = loadSpec(bundleDir);
-  checkSpec(spec, bundleDir, opts);
+/**
+ * The config a create/run can use, or one error listing every problem at once, each with its JSON
+ * path: schema violations, then the semantic checks (checks.ts, including the rootfs) and, with
+ * `forCreate`, the plan compiler's own rules (sysctl, mounts in /proc, hostname without a UTS
+ * namespace), what this host lacks, and the fields this version does not implement
+ * (checkSupported): at most 20
+ * lines, then `and N more`. E_CONFIG_INVALID when anything is invalid, E_UNSUPPORTED when the only
+ * problems are unimplemented fields. When the schema fails, the later checks run on the config
+ * without the values the schema rejected, and what they say about those values is left out (the
+ * schema line already names them).
+ */
+export function loadCheckedSpec(bundleDir: string, opts: CheckOptions, forCreate?: { host: HostSecurityFacts }): Spec {
+  const obj = withoutNulls(parseSpecText(readConfigFile(join(bundleDir, CONFIG_FILE))));
+  const schema = [...nulProblems(obj), ...validateSpecObject(obj)];
+  const rejected: string[] = [];
+  let spec = obj as Spec;
+  if (schema.length > 0) {
+    spec = JSON.parse(JSON.stringify(obj)) as Spec;
+    for (const line of schema) {
+      const m = /^config\.json: (\/[^ ]*): (.*)$/s.exec(line);
+      if (!m) continue;
+      const required = /^must have required property '(.*)'$/.exec(m[2]!);
+      // A missing member: nothing to remove, but nothing more to say about it either.
+      if (required) rejected.push(`${m[1] === '/' ? '' : m[1]}/${required[1]!.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+      else if (m[1] === '/') throw new TsruncError('E_CONFIG_INVALID', limitProblems(schema)); // not even an object
+      else rejected.push(prune(spec, m[1]!));
+    }
+  }
+  const hidden = (p: SpecProblem) => rejected.some((r) => p.pointer === r || p.pointer.startsWith(`${r}/`) || p.pointer.startsWith(`${r} `));
+  let invalid: SpecProblem[] = [];
+  let unsupported: SpecProblem[] = [];
+  try {
+    invalid = checkProblems(spec, bundleDir, opts);
+    if (forCreate) {
+      invalid.push(...planProblems(spec), ...hostProblems(spec, forCreate.host));
+      unsupported = unsupportedProblems(spec);
+    }
+  } catch (e) {
+    // A check that trips over a value the schema rejected: the schema lines say enough.
+    if (schema.length === 0) throw e;
+  }
+  invalid = invalid.filter((p) => !hidden(p));
+  unsupported = unsupported.filter((p) => !hidden(p) && !invalid.some((q) => q.pointer === p.pointer));
+  const lines = [...schema, ...invalid.map(formatProblem), ...unsupported.map(formatProblem)];
+  if (lines.length > 0) {
+    throw new TsruncError(schema.length + invalid.length > 0 ? 'E_CONFIG_INVALID' : 'E_UNSUPPORTED', limitProblems(lines));
+  }
   return spec;
+}
+
+/**
+ * Remove the value at `pointer` (a schema violation) from `doc`; an array element takes its whole
+ * array with it, so that no index moves. Returns the pointer of what was removed.
+ */
+function prune(doc: unknown, pointer: string): string {
+  const segs = pointer.slice(1).split('/').map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parents: unknown[] = [doc];
+  for (const k of segs.slice(0, -1)) {
+    const cur = parents[parents.length - 1];
+    if (cur === null || typeof cur !== 'object') return pointer;
+    parents.push((cur as Record<string, unknown>)[k]);
+  }
+  let n = segs.length;
+  while (n > 1 && Array.isArray(parents[n - 1])) n--;
+  const parent = parents[n - 1];
+  if (parent !== null && typeof parent === 'object' && !Array.isArray(parent)) delete (parent as Record<string, unknown>)[segs[n - 1]!];
+  return segs.slice(0, n).map((x) => '/' + x.replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }

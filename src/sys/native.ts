@@ -30,6 +30,10 @@ export interface Native {
   bpfQueryDevicePrograms(cgroupDir: string): number[];
   /** linux.seccomp compiled by libseccomp (addon/seccomp.cc): struct sock_filter[], skipped names. */
   seccompCompile(filter: import('../plan/seccomp').SeccompFilter): { bpf: Buffer; skipped: string[] };
+  /** A network device of our namespace and its permanent global addresses (addon/netdev.cc). */
+  netdevInfo(name: string): { index: number; addrs: { family: number; prefixlen: number; scope: number; flags: number; address: Buffer }[] };
+  /** Move device `index` into the network namespace of `pid`, renamed to `name` (if not empty). */
+  netdevMove(index: number, pid: number, name: string): void;
 }
 
 /** The package root: dist/src/sys/native.js -> ../../.. */

@@ -251,7 +251,7 @@ function fixedCases(base: Json): Array<{ what: string; text: string }> {
     edit('NUL in cgroupsPath', (c) => { c.linux.cgroupsPath = '/fuzz\u0000x'; }),
     edit('NUL in an annotation key', (c) => { c.annotations = { 'a\u0000b': 'c' }; }),
     edit('50 000 wrongly typed args', (c) => { c.process.args = new Array(50000).fill(1); }),
-    edit('50 000 unknown capabilities (warnings are bounded too)', (c) => { c.process.capabilities.bounding = Array.from({ length: 50000 }, (_, i) => `CAP_X${i}`); }),
+    edit('50 000 unknown capabilities (errors are bounded too)', (c) => { c.process.capabilities.bounding = Array.from({ length: 50000 }, (_, i) => `CAP_X${i}`); }),
     edit('65 537 env entries', (c) => { c.process.env = new Array(65537).fill('A=b'); }),
     edit('100 001 readonlyPaths', (c) => { c.linux.readonlyPaths = new Array(100001).fill('/proc/sys'); }),
     edit('65 537 devices', (c) => { c.linux.devices = new Array(65537).fill({ path: '/dev/x', type: 'p' }); }),

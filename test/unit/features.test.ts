@@ -163,7 +163,13 @@ test('features: optional features are claimed exactly when create accepts them',
     supportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'],
   });
   assert.deepEqual(F.linux.cgroup, { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
-  assert.deepEqual(F.linux.memoryPolicy, { modes: [], flags: [] });
+  assert.deepEqual(F.linux.memoryPolicy, {
+    modes: ['MPOL_BIND', 'MPOL_DEFAULT', 'MPOL_INTERLEAVE', 'MPOL_LOCAL', 'MPOL_PREFERRED', 'MPOL_PREFERRED_MANY', 'MPOL_WEIGHTED_INTERLEAVE'],
+    flags: ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES'],
+  });
+  assert.equal(F.linux.apparmor.enabled, true);
+  assert.equal(F.linux.selinux.enabled, false);
+  assert.equal(F.linux.intelRdt.enabled, false);
 });
 
 test('features: the probes never mistake an invalid probe config for "not supported"', () => {
