@@ -8,14 +8,17 @@
 //  code | name            | ints                                   | strs
 //  -----+-----------------+----------------------------------------+---------------------------------
 //   1   | ROOT_PROPAGATE  | flags (MS_REC|MS_SLAVE|...)            | -            (mount "" on "/")
-//   2   | BIND_ROOTFS     | -                                      | rootfs (absolute host path)
+//   2   | BIND_ROOTFS     | callerNs (1: no mount namespace of its | rootfs (absolute host path)
+//       |                 | own: leave the parent mount, make the  |
+//       |                 | bind private)                          |
 //   3   | MOUNT           | flags, propagation, isBind,            | source, dest (in rootfs), fstype, data
 //       |                 | procAllowed (may land inside /proc)    |
 //   4   | MKNOD           | mode (S_IFCHR|perm...), major, minor,  | path (in rootfs)
 //       |                 | uid, gid                               |
 //   5   | SYMLINK         | -                                      | target, linkpath (in rootfs)
 //   6   | OPEN_FIFO       | -                                      | exec.fifo host path
-//   7   | PIVOT_ROOT      | noPivot (0/1)                          | rootfs
+//   7   | PIVOT_ROOT      | mode (0: pivot_root, 1: --no-pivot,    | rootfs
+//       |                 | 2: chroot only, no mount namespace)    |
 //   8   | REMOUNT         | flags (added to MS_REMOUNT|MS_BIND)    | path (in the container, after pivot)
 //   9   | MASK            | -                                      | path
 //  10   | READONLY        | -                                      | path
@@ -43,6 +46,15 @@
 //       |                 | (1: installed by EXEC right before     | (compiled by libseccomp in the
 //       |                 | execve, with noNewPrivileges; 0: now,  | parent; the compiler emits the
 //       |                 | before the capabilities are dropped)   | filter JSON, create links it)
+//  30   | TIMENS          | monotonic secs, nsecs, boottime secs,  | -   (unshare a time namespace,
+//       |                 | nsecs                                  |     write its offsets, enter it)
+//  31   | JOIN_TIMENS     | -                                      | path (a time namespace file)
+//  32   | RECV_FIFO       | -                                      | exec.fifo host path (for messages;
+//       |                 |                                        | the O_PATH fd comes over the sync
+//       |                 |                                        | socket: a mapped root cannot open it)
+//  33   | MOUNT_IDMAP     | flags, propagation                     | source (for messages), dest; the
+//       |                 |                                        | idmapped tree comes over the sync
+//       |                 |                                        | socket (made by `create`)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -79,6 +91,10 @@ enum OpCode : uint32_t {
   OP_LOOKUP_HOME = 26,
   OP_MKDIR = 27,
   OP_SECCOMP = 28,
+  OP_TIMENS = 30,
+  OP_JOIN_TIMENS = 31,
+  OP_RECV_FIFO = 32,
+  OP_MOUNT_IDMAP = 33,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

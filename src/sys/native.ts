@@ -30,6 +30,14 @@ export interface Native {
   bpfQueryDevicePrograms(cgroupDir: string): number[];
   /** linux.seccomp compiled by libseccomp (addon/seccomp.cc): struct sock_filter[], skipped names. */
   seccompCompile(filter: import('../plan/seccomp').SeccompFilter): { bpf: Buffer; skipped: string[] };
+  /** addon/userns.cc: a detached, idmapped clone of `source` (maps in uid_map format). */
+  idmapTree(source: string, tree: boolean, recursive: boolean, uidMap: string, gidMap: string): number;
+  /** One fd to the init over the sync socket (SCM_RIGHTS). */
+  sendFd(sock: number, fd: number): void;
+  /** The uid/gid maps are written: the clone child may become root of its user namespace. */
+  syncIdMaps(sock: number): void;
+  /** umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW). */
+  detachMount(path: string): void;
 }
 
 /** The package root: dist/src/sys/native.js -> ../../.. */
