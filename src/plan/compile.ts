@@ -244,6 +244,14 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   // by it; its uid/gid maps are written by `create` while the clone child waits (plan.idMappings).
   const userNs = nsTypes.has('user');
   const mountNs = nsTypes.has('mount');
+  // Without a mount namespace the container shares the caller's: masking or remounting /proc and
+  // /sys entries, or changing the propagation of `/`, would do it to the host (runc's words).
+  if (!mountNs) {
+    for (const k of ['maskedPaths', 'readonlyPaths'] as const) {
+      if (linux[k]?.length) invalid(`/linux/${k}: unable to restrict sys entries without a private MNT namespace`);
+    }
+    if (linux.rootfsPropagation) invalid('/linux/rootfsPropagation: unable to set rootfs propagation without a private MNT namespace');
+  }
   for (const t of ['user', 'mount', 'pid', 'network', 'ipc', 'uts', 'cgroup', 'time']) {
     if (!nsTypes.has(t as never)) continue;
     // The cgroup namespace must be made after the init has joined its cgroup, so that the
@@ -287,7 +295,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   //    then chroot): the caller's propagation is left alone, and `delete` detaches the rootfs
   //    bind with everything mounted under it (state.json: hostMounts).
   if (mountNs) add('ROOT_PROPAGATE', `make \`/\` ${flagNames(preProp)}`, [preProp]);
-  add('BIND_ROOTFS', `bind-mount the rootfs ${q(o.rootfs)}${mountNs ? '' : ' (in the caller\'s mount namespace, made private)'}`, [mountNs ? 0 : 1], [o.rootfs]);
+  add('BIND_ROOTFS', `bind-mount the rootfs ${q(o.rootfs)}${mountNs ? '' : ' (in the caller\'s mount namespace, made private)'}`, mountNs ? [] : [1], [o.rootfs]);
 
   // 4.
   // Relative destinations are deprecated and mean relative to `/` (config.md).
@@ -447,10 +455,14 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     'validate config.json and compile this plan',
     'create the state directory (exclusive) and exec.fifo',
     `create the cgroup and apply device rules`,
-    ...(userNs ? ['write the uid/gid maps of the new user namespace, then let the clone child become its root and exec'] : []),
-    ...(sendFds.length ? [`send ${sendFds.map((f) => (f.kind === 'fifo' ? 'the exec.fifo handle' : `an idmapped tree of ${q(f.path)}`)).join(', ')} over the sync socket`] : []),
+    ...(sendFds.some((f) => f.kind === 'idmap') ? ['make the idmapped trees (open_tree + mount_setattr MOUNT_ATTR_IDMAP, a helper process holds each user namespace)'] : []),
     `clone3 with ${namespaces.filter((n) => n.how === 'clone').map((n) => n.type).join(', ') || 'no'} namespaces; exec tsrunc-init from a sealed memfd`,
-    'place the init in its cgroup, then release it (SYNC_GO)',
+    ...(userNs ? [
+      'place the init in its cgroup',
+      'write the uid/gid maps of the new user namespace, then let the clone child become its root and exec (SYNC_IDMAPS)',
+      'release the init (SYNC_GO)',
+    ] : ['place the init in its cgroup, then release it (SYNC_GO)']),
+    ...(sendFds.length ? [`send ${sendFds.map((f) => (f.kind === 'fifo' ? 'the exec.fifo handle' : `the idmapped tree of ${q(f.path)}`)).join(', ')} over the sync socket`] : []),
     'wait for READY, write state.json and the pid file',
   ];
   const plan: Plan = { cloneFlags, namespaces, host, ops };

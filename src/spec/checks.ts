@@ -328,9 +328,9 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
   if (userNs !== undefined && (userNs.path === undefined || userNs.path === '')) {
     if (!linux.uidMappings?.length) add(['linux', 'uidMappings'], 'user namespaces enabled, but no uid mappings found');
     // The init becomes root of the namespace before it execs (runc's words when it cannot).
-    else if (!linux.uidMappings.some((mp) => mp.containerID === 0 && mp.size >= 1)) add(['linux', 'uidMappings'], 'user namespaces enabled, but no user mapping found (container uid 0 must be mapped)');
+    else if (!linux.uidMappings.some((mp) => mp.containerID === 0)) add(['linux', 'uidMappings'], 'user namespaces enabled, but no user mapping found (container uid 0 must be mapped)');
     if (!linux.gidMappings?.length) add(['linux', 'gidMappings'], 'user namespaces enabled, but no gid mappings found');
-    else if (!linux.gidMappings.some((mp) => mp.containerID === 0 && mp.size >= 1)) add(['linux', 'gidMappings'], 'user namespaces enabled, but no group mapping found (container gid 0 must be mapped)');
+    else if (!linux.gidMappings.some((mp) => mp.containerID === 0)) add(['linux', 'gidMappings'], 'user namespaces enabled, but no group mapping found (container gid 0 must be mapped)');
   } else if (userNs === undefined) {
     // Maps without a user namespace would be silently unused (runc 1.1.5 ignores them; later runc
     // refuses them with these words).
@@ -338,25 +338,17 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
       if (linux[k] !== undefined) add(['linux', k], "user namespace mappings specified, but user namespace isn't enabled in the config");
     }
   }
+  for (const clock of Object.keys(linux.timeOffsets ?? {})) {
+    if (!TIME_OFFSET_CLOCKS.includes(clock)) {
+      add(['linux', 'timeOffsets', clock], `clock must be one of ${oneOf(TIME_OFFSET_CLOCKS)}, got ${q(clock)}`);
+    }
+  }
+
   // Offsets are written into a new time namespace before anything enters it; a joined one (path)
   // has its own already.
   const timeNs = linux.namespaces?.find((ns) => ns.type === 'time');
   if (linux.timeOffsets !== undefined && (timeNs === undefined || (timeNs.path ?? '') !== '')) {
     add(['linux', 'timeOffsets'], timeNs ? 'time offsets cannot be set on a time namespace joined by path' : "time namespace offsets specified, but time namespace isn't enabled in the config");
-  }
-  // Without a mount namespace the container shares the caller's: masking or remounting /proc and
-  // /sys entries there would do it to the host (runc's words).
-  if (!(linux.namespaces ?? []).some((ns) => ns.type === 'mount')) {
-    for (const k of ['maskedPaths', 'readonlyPaths'] as const) {
-      if (linux[k]?.length) add(['linux', k], 'unable to restrict sys entries without a private MNT namespace');
-    }
-    if (linux.rootfsPropagation) add(['linux', 'rootfsPropagation'], 'unable to set rootfs propagation without a private MNT namespace');
-  }
-
-  for (const clock of Object.keys(linux.timeOffsets ?? {})) {
-    if (!TIME_OFFSET_CLOCKS.includes(clock)) {
-      add(['linux', 'timeOffsets', clock], `clock must be one of ${oneOf(TIME_OFFSET_CLOCKS)}, got ${q(clock)}`);
-    }
   }
 
   linux.devices?.forEach((d, i) => {
