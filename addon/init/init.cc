@@ -687,6 +687,7 @@ void RunOp(const Op &op) {
     case OP_JOIN_TIMENS: OpJoinTimens(op); break;
     case OP_RECV_FIFO: OpRecvFifo(op); break;
     case OP_MOUNT_IDMAP: OpMountIdmap(op); break;
+    case OP_BIND_DEVICE: OpBindDevice(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

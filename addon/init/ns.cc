@@ -117,4 +117,31 @@ void OpMountIdmap(const Op &op) {
   }
 }
 
+// BIND_DEVICE: mode (S_IFCHR/S_IFBLK), major, minor; path. A user namespace cannot mknod, so the
+// host's node of the same path is bound in (runc's way). The path is the config's: the host file
+// must be that very device (type and number), not whatever the path names on the host, and it is
+// bound by fd (open_tree of the opened node), onto a target resolved inside the root.
+void OpBindDevice(const Op &op) {
+  mode_t type = static_cast<mode_t>(op.ints.at(0)) & S_IFMT;
+  dev_t dev = makedev(static_cast<unsigned>(op.ints.at(1)), static_cast<unsigned>(op.ints.at(2)));
+  const std::string &path = op.strs.at(0);
+  Fd src(open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (src.fd < 0) Fail(errno, "open the host's " + path);
+  struct stat st;
+  if (fstat(src.fd, &st) < 0) Fail(errno, "stat the host's " + path);
+  if ((st.st_mode & S_IFMT) != type || st.st_rdev != dev) Fail(0, "the host's " + path + " is not the device the config names");
+  std::string parent, base;
+  ParentBase(path, &parent, &base);
+  Fd pd(MkdirAllInRoot(g_root, parent));
+  if (pd.fd < 0) Fail(errno, "mkdir " + parent);
+  Fd f(openat(pd.fd, base.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (f.fd < 0 && errno != EEXIST) Fail(errno, "create " + path);
+  Fd target(OpenInRoot(g_root, path, O_PATH));
+  if (target.fd < 0) Fail(errno, "open " + path);
+  if (OnFs(target.fd, PROC_SUPER_MAGIC)) Fail(0, "\"" + path + "\" cannot be mounted because it is inside /proc");
+  Fd tree(open_tree(src.fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+  if (tree.fd < 0) Fail(errno, "open_tree");
+  if (AttachMount(tree.fd, target.fd) < 0) Fail(errno, "move_mount");
+}
+
 }  // namespace tsrunc

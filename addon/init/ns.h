@@ -9,5 +9,6 @@ void OpTimens(const Op &op);
 void OpJoinTimens(const Op &op);
 void OpRecvFifo(const Op &op);
 void OpMountIdmap(const Op &op);
+void OpBindDevice(const Op &op);
 
 }  // namespace tsrunc

@@ -55,6 +55,9 @@
 //  33   | MOUNT_IDMAP     | flags, propagation                     | source (for messages), dest; the
 //       |                 |                                        | idmapped tree comes over the sync
 //       |                 |                                        | socket (made by `create`)
+//  34   | BIND_DEVICE     | mode (S_IFCHR/S_IFBLK), major, minor   | path (the host's node of this path,
+//       |                 |                                        | checked to be that device, is bound
+//       |                 |                                        | on the same path in the rootfs)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -95,6 +98,7 @@ enum OpCode : uint32_t {
   OP_JOIN_TIMENS = 31,
   OP_RECV_FIFO = 32,
   OP_MOUNT_IDMAP = 33,
+  OP_BIND_DEVICE = 34,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

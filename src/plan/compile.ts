@@ -320,7 +320,8 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
       return;
     }
     // sysfs needs a network namespace owned by the user namespace: without a new one, a mapped
-    // root binds the host's /sys instead (what runc does).
+    // root binds the host's /sys instead (what `runc spec --rootless` writes; runc 1.1.5 would
+    // fail with EPERM).
     if (m.type === 'sysfs' && userNs && !nsTypes.has('network') && !isBind(m)) {
       add('MOUNT', `bind-mount \`/sys\` on ${q(dest)} (sysfs needs a new network namespace in a user namespace; ${flagNames(opts.flags | MS.BIND | MS.REC)})`,
         [opts.flags | MS.BIND | MS.REC, opts.propagation, 1, 0], ['/sys', dest, '', '']);
@@ -357,13 +358,13 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   //    unless /dev is the host's (a bind mount), then linux.devices.
   //    A user namespace cannot mknod (CAP_MKNOD in the initial namespace only): the host's node
   //    of the same path is bind-mounted instead, as runc does; fifos need no privilege.
-  const bindDevice = (p: string, what: string) =>
-    add('MOUNT', `bind-mount the host's ${q(p)} on ${q(p)} (${what}: no mknod in a user namespace)`, [MS.BIND, 0, 1, 0], [p, p, '', '']);
+  const bindDevice = (p: string, kind: number, major: number, minor: number, what: string) =>
+    add('BIND_DEVICE', `bind-mount the host's ${q(p)} on ${q(p)} (${what}: no mknod in a user namespace)`, [kind, major, minor], [p]);
   if (!devIsBind) {
     for (const d of DEFAULT_DEVICES) {
       if ((linux.devices ?? []).some((x) => x.path === d.path)) continue;
       if (userNs) {
-        bindDevice(d.path, `c ${d.major}:${d.minor}`);
+        bindDevice(d.path, S_IFCHR, d.major, d.minor, `c ${d.major}:${d.minor}`);
         continue;
       }
       add('MKNOD', `create device ${q(d.path)} (c ${d.major}:${d.minor})`, [S_IFCHR | 0o666, d.major, d.minor, 0, 0], [d.path]);
@@ -374,7 +375,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
     const mode = kind | ((d.fileMode ?? 0o666) & 0o7777);
     if (userNs && d.type !== 'p') {
-      bindDevice(d.path, `${d.type} ${d.major ?? 0}:${d.minor ?? 0}`);
+      bindDevice(d.path, kind, d.major ?? 0, d.minor ?? 0, `${d.type} ${d.major ?? 0}:${d.minor ?? 0}`);
       continue;
     }
     add('MKNOD', `create device ${q(d.path)} (${d.type} ${d.major ?? 0}:${d.minor ?? 0})`,

@@ -335,7 +335,7 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
     // Maps without a user namespace would be silently unused (runc 1.1.5 ignores them; later runc
     // refuses them with these words).
     for (const k of ['uidMappings', 'gidMappings'] as const) {
-      if (linux[k] !== undefined) add(['linux', k], "user namespace mappings specified, but user namespace isn't enabled in the config");
+      if (linux[k]?.length) add(['linux', k], "user namespace mappings specified, but user namespace isn't enabled in the config");
     }
   }
   for (const clock of Object.keys(linux.timeOffsets ?? {})) {

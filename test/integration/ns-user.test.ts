@@ -94,6 +94,14 @@ test('user namespace: a mapped root that is not host root, usable rootfs and dev
   assert.deepEqual(rr.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' ')), lines);
 });
 
+test('user namespace: linux.devices are the host\'s nodes, bound in', () => {
+  const b = usernsBundle('userns-dev', (c) => {
+    c.linux!.devices = [{ path: '/dev/kmsg', type: 'c', major: 1, minor: 11 }, { path: '/dev/nsu-fifo', type: 'p' }];
+  }, ['sh', '-c', 'stat -c "%t:%T %F" /dev/kmsg /dev/nsu-fifo']);
+  const r = run(b, 'dev');
+  assert.deepEqual(r.out.trim().split('\n'), ['1:b character special file', '0:0 fifo']);
+});
+
 test('user namespace: create, state, start through exec.fifo, delete; nothing left behind', () => {
   const before = snapshot(ts.root, [tmp]);
   const b = usernsBundle('userns-cs', () => undefined, ['sh', '-c', 'readlink /proc/self/ns/user > /tmp/ns; id -u >> /tmp/ns']);
@@ -171,6 +179,9 @@ test('user namespace: bad maps fail with runc\'s words, nothing left behind', ()
     ['overlap', (c) => { c.linux!.uidMappings = [...MAP, { containerID: 10, hostID: 300000, size: 5 }]; }, /\/linux\/uidMappings\/1: container uids 10-14 overlap/],
     ['no userns', (c) => { c.linux!.namespaces = c.linux!.namespaces!.filter((x) => x.type !== 'user'); },
       /\/linux\/uidMappings: user namespace mappings specified, but user namespace isn't enabled in the config/],
+    // A device is bound from the host's node of the same path: it must be the device named.
+    ['wrong device', (c) => { c.linux!.devices = [{ path: '/dev/kmsg', type: 'c', major: 1, minor: 3 }]; },
+      /bind-mount the host's `\/dev\/kmsg` on `\/dev\/kmsg` \(c 1:3: no mknod in a user namespace\): the host's \/dev\/kmsg is not the device the config names/],
   ];
   for (const [name, patch, want] of cases) {
     const b = usernsBundle(`bad-${name.replace(/ /g, '-')}`, patch, ['true']);
