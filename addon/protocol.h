@@ -21,6 +21,12 @@
 //
 // The clone child (before it becomes tsrunc-init) reports a failed execveat as
 // SyncMsg{ERROR, step = STEP_EXEC_INIT}.
+//
+// With a new user namespace, before step 1: `create` writes /proc/<pid>/{uid,gid}_map, then sends
+// SYNC_IDMAPS (1 byte); the clone child becomes root of the namespace and only then execs
+// tsrunc-init (a failure there: SyncMsg{ERROR, step = STEP_USERNS}). After SYNC_GO `create` may
+// send fds (SCM_RIGHTS, one per message, 1 byte 'F' of payload) in the order the plan's ops
+// receive them (RECV_FIFO, MOUNT_IDMAP).
 #pragma once
 #include <stdint.h>
 
@@ -28,12 +34,15 @@ namespace tsrunc {
 
 constexpr uint8_t SYNC_GO = 'G';
 constexpr uint8_t SYNC_COMMIT = 'C';
+constexpr uint8_t SYNC_IDMAPS = 'U';
+constexpr uint8_t SYNC_FD = 'F';
 
 enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2 };
 
 // Steps below 0 are not plan steps; TS maps them to messages (src/plan/messages.ts).
 constexpr int32_t STEP_EXEC_INIT = -1;  // execveat of the sealed tsrunc-init memfd failed
 constexpr int32_t STEP_READ_PLAN = -2;  // the init could not read/decode the plan
+constexpr int32_t STEP_USERNS = -3;     // the clone child could not become root of its user namespace
 
 struct SyncMsg {
   uint32_t type;

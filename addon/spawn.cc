@@ -116,7 +116,30 @@ struct ChildArgs {
   int keepFds;    // --preserve-fds (+ LISTEN_FDS): fds 3..3+keepFds-1 go to the container
   char *const *argv;
   char *const *envp;
+  bool userns;    // CLONE_NEWUSER: wait for the id maps and become root of the namespace first
 };
+
+// A new user namespace: wait until `create` has written the uid/gid maps (it sends SYNC_IDMAPS),
+// then become uid/gid 0 of the namespace, before the exec. execve(2) recomputes capabilities and
+// leaves none to a process that is not root in its user namespace; exec'd as the (unmapped)
+// host uid, tsrunc-init could set nothing up. Raw syscalls only, like the rest of the child.
+void BecomeMappedRoot(const ChildArgs &a) {
+  uint8_t b = 0;
+  long n;
+  do n = syscall(SYS_recvfrom, a.sock, &b, 1, 0, nullptr, nullptr); while (n < 0 && errno == EINTR);
+  if (n != 1 || b != SYNC_IDMAPS) syscall(SYS_exit_group, 1);  // `create` went away
+  if (syscall(SYS_setgroups, 0, nullptr) < 0 || syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) {
+    SyncMsg m;
+    memset(&m, 0, sizeof m);
+    m.type = SYNC_ERROR;
+    m.step = STEP_USERNS;
+    m.err = errno;
+    syscall(SYS_sendto, a.sock, &m, sizeof m, MSG_NOSIGNAL, nullptr, 0);
+    syscall(SYS_exit_group, 1);
+  }
+  // The uid change cleared the parent-death signal (prctl(2)): arm it again.
+  syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+}
 
 [[noreturn]] void ChildAfterClone(const ChildArgs &a) {
   // Raw syscalls only from here on (see the top of the file).
@@ -141,6 +164,7 @@ struct ChildArgs {
   }
   syscall(SYS_fcntl, a.sock, F_SETFD, 0);
   syscall(SYS_fcntl, a.planfd, F_SETFD, 0);
+  if (a.userns) BecomeMappedRoot(a);
   syscall(SYS_execveat, a.memfd, "", a.argv, a.envp, AT_EMPTY_PATH);
   SyncMsg m;
   memset(&m, 0, sizeof m);
@@ -193,7 +217,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   std::string a0 = "tsrunc-init", a1 = std::to_string(childSock.get()), a2 = std::to_string(planfd.get());
   char *argv[] = {a0.data(), a1.data(), a2.data(), nullptr};
   char *envp[] = {nullptr};
-  ChildArgs ca{memfd.get(), childSock.get(), planfd.get(), keepFds, argv, envp};
+  ChildArgs ca{memfd.get(), childSock.get(), planfd.get(), keepFds, argv, envp, (cloneFlags & CLONE_NEWUSER) != 0};
 
   int pidfd = -1;
   clone_args_v2 args;

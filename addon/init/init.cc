@@ -16,6 +16,7 @@
 #include "common.h"
 #include "netdev.h"
 #include "process.h"
+#include "ns.h"
 
 using namespace tsrunc;
 
@@ -89,8 +90,14 @@ void OpMount(const Op &op) {
     Fd target(OpenInRoot(g_root, dest, O_PATH));
     if (target.fd < 0) Fail(errno, "open " + dest);
     std::string t = FdPath(target.fd);
-    unsigned long keep = CurrentMountFlags(t) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
-    if (mount(nullptr, t.c_str(), nullptr, MS_REMOUNT | MS_BIND | extra | keep, nullptr) < 0) Fail(errno, "remount");
+    unsigned long cur = CurrentMountFlags(t);
+    unsigned long keep = cur & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    if (mount(nullptr, t.c_str(), nullptr, MS_REMOUNT | MS_BIND | extra | keep, nullptr) < 0) {
+      // In a user namespace, a bind of a mount from a more privileged namespace has its flags
+      // locked (mount_namespaces(7)): read-only and the atime flags must stay as they are too.
+      unsigned long locked = cur & (MS_RDONLY | MS_NOATIME | MS_NODIRATIME | MS_RELATIME);
+      if (errno != EPERM || mount(nullptr, t.c_str(), nullptr, MS_REMOUNT | MS_BIND | extra | keep | locked, nullptr) < 0) Fail(errno, "remount");
+    }
   }
   if (prop != 0) {
     Fd target(OpenInRoot(g_root, dest, O_PATH));
@@ -190,10 +197,14 @@ void HideHostProcAndSys(const std::string &rootfs) {
 }
 
 void OpPivot(const Op &op) {
-  bool noPivot = op.ints.at(0) != 0;
+  int64_t mode = op.ints.at(0);
+  bool noPivot = mode == 1;
   const std::string &rootfs = op.strs.at(0);
   if (chdir(rootfs.c_str()) < 0) Fail(errno, "chdir " + rootfs);
-  if (noPivot) {
+  if (mode == 2) {
+    // No mount namespace: the caller's mounts must stay as they are, so only chroot (runc too).
+    if (chroot(".") < 0) Fail(errno, "chroot");
+  } else if (noPivot) {
     // --no-pivot: move the rootfs over / and chroot (for ramfs roots where pivot_root is refused).
     // chroot leaves the old root's mounts in the namespace. The kernel lets a process that makes
     // a new user namespace mount a fresh procfs/sysfs only if no fully visible one is in its mount
@@ -614,8 +625,12 @@ void RunOp(const Op &op) {
       break;
     case OP_BIND_ROOTFS: {
       const std::string &rootfs = op.strs.at(0);
-      MakeParentMountPrivate(rootfs);
+      // 1: no mount namespace of our own. The caller's mounts are left as they are; only the new
+      // bind is made private, so that what is mounted under it stays out of other namespaces.
+      bool callerNs = !op.ints.empty() && op.ints[0] == 1;
+      if (!callerNs) MakeParentMountPrivate(rootfs);
       if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) Fail(errno, "bind");
+      if (callerNs && mount(nullptr, rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) Fail(errno, "make the rootfs bind private");
       g_root = open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (g_root < 0) Fail(errno, "open");
       break;
@@ -676,6 +691,11 @@ void RunOp(const Op &op) {
     case OP_PERSONALITY: OpPersonality(op); break;
     case OP_MEMORY_POLICY: OpMemoryPolicy(op); break;
     case OP_NETDEV: OpNetdev(op); break;
+    case OP_TIMENS: OpTimens(op); break;
+    case OP_JOIN_TIMENS: OpJoinTimens(op); break;
+    case OP_RECV_FIFO: OpRecvFifo(op); break;
+    case OP_MOUNT_IDMAP: OpMountIdmap(op); break;
+    case OP_BIND_DEVICE: OpBindDevice(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

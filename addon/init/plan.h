@@ -8,14 +8,17 @@
 //  code | name            | ints                                   | strs
 //  -----+-----------------+----------------------------------------+---------------------------------
 //   1   | ROOT_PROPAGATE  | flags (MS_REC|MS_SLAVE|...)            | -            (mount "" on "/")
-//   2   | BIND_ROOTFS     | -                                      | rootfs (absolute host path)
+//   2   | BIND_ROOTFS     | callerNs (1: no mount namespace of its | rootfs (absolute host path)
+//       |                 | own: leave the parent mount, make the  |
+//       |                 | bind private)                          |
 //   3   | MOUNT           | flags, propagation, isBind,            | source, dest (in rootfs), fstype, data
 //       |                 | procAllowed (may land inside /proc)    |
 //   4   | MKNOD           | mode (S_IFCHR|perm...), major, minor,  | path (in rootfs)
 //       |                 | uid, gid                               |
 //   5   | SYMLINK         | -                                      | target, linkpath (in rootfs)
 //   6   | OPEN_FIFO       | -                                      | exec.fifo host path
-//   7   | PIVOT_ROOT      | noPivot (0/1)                          | rootfs
+//   7   | PIVOT_ROOT      | mode (0: pivot_root, 1: --no-pivot,    | rootfs
+//       |                 | 2: chroot only, no mount namespace)    |
 //   8   | REMOUNT         | flags (added to MS_REMOUNT|MS_BIND)    | path (in the container, after pivot)
 //   9   | MASK            | -                                      | path
 //  10   | READONLY        | -                                      | path
@@ -53,6 +56,18 @@
 //       |                 | as 64-bit words...                     |
 //  65   | NETDEV          | ifindex, naddrs, then per address:     | name (for messages), then each
 //       |                 | family, prefixlen, scope, flags        | address as hex (re-added, then up)
+//  30   | TIMENS          | monotonic secs, nsecs, boottime secs,  | -   (unshare a time namespace,
+//       |                 | nsecs                                  |     write its offsets, enter it)
+//  31   | JOIN_TIMENS     | -                                      | path (a time namespace file)
+//  32   | RECV_FIFO       | -                                      | exec.fifo host path (for messages;
+//       |                 |                                        | the O_PATH fd comes over the sync
+//       |                 |                                        | socket: a mapped root cannot open it)
+//  33   | MOUNT_IDMAP     | flags, propagation                     | source (for messages), dest; the
+//       |                 |                                        | idmapped tree comes over the sync
+//       |                 |                                        | socket (made by `create`)
+//  34   | BIND_DEVICE     | mode (S_IFCHR/S_IFBLK), major, minor   | path (the host's node of this path,
+//       |                 |                                        | checked to be that device, is bound
+//       |                 |                                        | on the same path in the rootfs)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -95,6 +110,11 @@ enum OpCode : uint32_t {
   OP_PERSONALITY = 63,
   OP_MEMORY_POLICY = 64,
   OP_NETDEV = 65,
+  OP_TIMENS = 30,
+  OP_JOIN_TIMENS = 31,
+  OP_RECV_FIFO = 32,
+  OP_MOUNT_IDMAP = 33,
+  OP_BIND_DEVICE = 34,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

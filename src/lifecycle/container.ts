@@ -192,6 +192,10 @@ export function destroy(g: GlobalOptions, store: StateStore, rec: StateRecord, s
     try { signalInit(rec, 9); } catch { /* already gone */ }
     if (!waitGone(rec, 5000)) throw new TsruncError('E_STATUS', `container \`${rec.id}\` init did not exit after SIGKILL`);
   }
+  if (rec.hostMounts) {
+    const { detachHostMounts } = require('./hostmounts') as typeof import('./hostmounts');
+    detachHostMounts(native(), rec.hostMounts, (m) => g.log('warning', m));
+  }
   cg.destroy();
   removeDir(store, rec.id);
 }

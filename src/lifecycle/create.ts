@@ -120,13 +120,19 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
   let cgroupMade = false;
   let pidfd = -1;
   let lock = -1;
+  const { detachHostMounts, mountsAt } = require('./hostmounts') as typeof import('./hostmounts');
+  const hostMounts = p.plan.hostMounts ? { rootfs: p.rootfs, below: mountsAt(p.rootfs) } : undefined;
+  const sendFds: number[] = [];
   try {
     // Held until the container is recorded: a `delete --force` of this id waits for us, and finds
     // the directory without state.json only if we died (then it cleans up after us).
     lock = lockId(store, o.id);
     // Where the cgroup will be, for that cleanup: written before the cgroup exists.
-    writeCreating(store, o.id, p.cgroup.toRecord());
+    writeCreating(store, o.id, p.cgroup.toRecord(), hostMounts);
     n.mkfifo(fifo, 0o622);
+    // Fds the init receives over the sync socket (plan.sendFds), made before anything runs: a
+    // source that refuses idmapping fails here.
+    for (const f of p.plan.sendFds ?? []) sendFds.push(openSendFd(n, f, fifo));
     // As runc (1.2 and later): never start a container in a cgroup that is in use or frozen.
     const busy = p.cgroup.pids().length;
     if (busy > 0) throw new TsruncError('E_CGROUP', `container's cgroup is not empty: ${busy} process(es) found`);
@@ -151,7 +157,12 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
           throw new TsruncError('E_SETUP', `move network device \`${d.hostName}\` into the container's network namespace${d.name === d.hostName ? '' : ` as \`${d.name}\``}: ${causeText(e)}`, { cause: e });
         }
       }
+      if (p.plan.idMappings) writeIdMaps(child.pid, p.plan.idMappings, () => n.syncIdMaps(child.sock));
       n.syncGo(child.sock);
+      for (const fd of sendFds.splice(0)) {
+        n.sendFd(child.sock, fd);
+        fs.closeSync(fd);
+      }
       const timeout = setupTimeoutMs();
       const r = n.syncWait(child.sock, timeout);
       phase('container setup');
@@ -165,6 +176,7 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
       const start = pidStartTime(child.pid);
       if (start === null) throw new TsruncError('E_SETUP', 'container init exited right after setup');
       rec = record(o, p, child.pid, start);
+      if (hostMounts) rec.hostMounts = hostMounts;
       store.write(rec);
       if (o.pidFile) writePidFile(o.pidFile, child.pid);
       // Recorded: the init may now outlive us (it exits by itself if this never arrives).
@@ -197,13 +209,55 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
         throw new TsruncError('E_SETUP', `${msg}; the container init did not exit after SIGKILL (is its cgroup frozen?): \`tsrunc delete --force ${o.id}\` removes it once it can be killed`, { cause: e });
       }
     }
+    if (hostMounts) detachHostMounts(n, hostMounts, (m) => g.log('warning', m));
     if (cgroupMade) {
       try { p.cgroup.destroy(); } catch (ce) { g.log('warning', `remove cgroup: ${(ce as Error).message}`); }
     }
     store.remove(o.id);
     if (lock >= 0) fs.closeSync(lock);
     throw e;
+  } finally {
+    for (const fd of sendFds) fs.closeSync(fd);
   }
+}
+
+/** O_PATH (x86_64 and arm64 value; Node's fs.constants has no O_PATH). */
+const O_PATH = 0o10000000;
+
+/** The uid_map/gid_map text of a list of mappings. */
+export function idMapText(maps: import('../plan/ops').IdMap[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+function openSendFd(n: Native, f: import('../plan/ops').SendFd, fifo: string): number {
+  if (f.kind === 'fifo') return fs.openSync(fifo, O_PATH | fs.constants.O_NOFOLLOW);
+  try {
+    return n.idmapTree(f.path, f.tree, f.recursive, idMapText(f.uidMappings), idMapText(f.gidMappings));
+  } catch (e) {
+    const c = isErrnoLike(e) ? e.code : '';
+    if (isErrnoLike(e) && (e as { syscall?: string }).syscall?.startsWith('mount_setattr') && (c === 'EINVAL' || c === 'EPERM' || c === 'EOPNOTSUPP')) {
+      throw new TsruncError('E_SETUP', `idmapped mount of \`${f.path}\`: its filesystem does not support idmapped mounts (mount_setattr MOUNT_ATTR_IDMAP: ${c})`, { cause: e });
+    }
+    throw new TsruncError('E_SETUP', `idmapped mount of \`${f.path}\`: ${causeText(e)}`, { cause: e });
+  }
+}
+
+/**
+ * The new user namespace's maps, written by us (host root) while the clone child waits: it only
+ * becomes root of the namespace and execs tsrunc-init after `release`. Each file takes one
+ * write(2). setgroups stays "allow": a writer with CAP_SETGID in the parent namespace may write
+ * gid_map without denying setgroups (user_namespaces(7)), and the container's USER step needs it.
+ */
+function writeIdMaps(pid: number, maps: { uid: import('../plan/ops').IdMap[]; gid: import('../plan/ops').IdMap[] }, release: () => void): void {
+  for (const [file, list] of [['uid_map', maps.uid], ['gid_map', maps.gid]] as const) {
+    const p = `/proc/${pid}/${file}`;
+    try {
+      fs.writeFileSync(p, idMapText(list));
+    } catch (e) {
+      throw new TsruncError('E_SETUP', `write the user namespace's ${file} \`${p}\`: ${causeText(e)}`, { cause: e });
+    }
+  }
+  release();
 }
 
 /**
@@ -213,10 +267,10 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
  */
 export const CREATING_FILE = 'creating.json';
 
-function writeCreating(store: StateStore, id: string, cgroup: unknown): void {
+function writeCreating(store: StateStore, id: string, cgroup: unknown, hostMounts?: import('./hostmounts').HostMounts): void {
   const file = path.join(store.dir(id), CREATING_FILE);
   try {
-    fs.writeFileSync(file, JSON.stringify({ cgroup }), { flag: 'wx', mode: 0o600 });
+    fs.writeFileSync(file, JSON.stringify({ cgroup, hostMounts }), { flag: 'wx', mode: 0o600 });
   } catch (e) {
     throw new TsruncError('E_STATE', `write \`${file}\`: ${causeText(e)}`, { cause: e });
   }

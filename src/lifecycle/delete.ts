@@ -6,7 +6,7 @@ import { TsruncError, causeText, isErrnoLike } from '../errors';
 import { StateStore, type StateRecord } from '../state/store';
 import { validateId } from '../state/id';
 import { checkTransition } from './status';
-import { cgroupFrom, destroy, removeDir, statusOf, withLock } from './container';
+import { cgroupFrom, destroy, native, removeDir, statusOf, withLock } from './container';
 import { CREATING_FILE } from './create';
 import type { DeleteOptions, GlobalOptions } from './api';
 
@@ -18,8 +18,9 @@ import type { DeleteOptions, GlobalOptions } from './api';
 function removeUnrecorded(g: GlobalOptions, store: StateStore, id: string): void {
   const file = path.join(store.dir(id), CREATING_FILE);
   let cgroup: unknown;
+  let hostMounts: import('./hostmounts').HostMounts | undefined;
   try {
-    cgroup = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cgroup?: unknown }).cgroup;
+    ({ cgroup, hostMounts } = JSON.parse(fs.readFileSync(file, 'utf8')) as { cgroup?: unknown; hostMounts?: import('./hostmounts').HostMounts });
   } catch (e) {
     if (!(isErrnoLike(e) && e.code === 'ENOENT')) g.log('warning', `read \`${file}\`: ${causeText(e)}`);
   }
@@ -27,6 +28,10 @@ function removeUnrecorded(g: GlobalOptions, store: StateStore, id: string): void
     const cg = cgroupFrom(cgroup);
     if (cg.pids().length > 0) cg.killAll(9);
     cg.destroy();
+  }
+  if (hostMounts) {
+    const { detachHostMounts } = require('./hostmounts') as typeof import('./hostmounts');
+    detachHostMounts(native(), hostMounts, (m) => g.log('warning', m));
   }
   removeDir(store, id);
 }

@@ -112,6 +112,8 @@ function needsTable(what: string): never {
 }
 
 const IDMAP = [{ containerID: 0, hostID: 100000, size: 65536 }];
+/** Mount options of the idmapped-mount extension (config.md). */
+const IDMAP_OPTIONS = ['idmap', 'ridmap'];
 
 export function features(): Features {
   for (const v of [OCI_VERSION_MIN, SPEC_VERSION]) {
@@ -124,14 +126,18 @@ export function features(): Features {
     s.hooks = { [h]: [{ path: '/bin/true' }] };
   }));
 
-  // Options that set or clear mount flags or propagation; anything else is filesystem data
-  // (features.md: not listed). The recursive (mount_setattr) and idmap options are refused by
-  // checkSupported (UNSUPPORTED_MOUNT_OPTIONS) and are in neither table.
-  const mountOptions = [...Object.keys(MOUNT_FLAGS), ...Object.keys(PROPAGATION_FLAGS)]
-    .filter((o) => accepted(`mount option ${o}`, (s) => {
-      s.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: [o] });
-    }))
-    .sort();
+  // Options that set or clear mount flags or propagation, and the idmap extensions (on a bind mount
+  // with its maps); anything else is filesystem data (features.md: not listed). The recursive
+  // (mount_setattr) options are refused by checkSupported (UNSUPPORTED_MOUNT_OPTIONS).
+  const mountOptions = [
+    ...[...Object.keys(MOUNT_FLAGS), ...Object.keys(PROPAGATION_FLAGS)]
+      .filter((o) => accepted(`mount option ${o}`, (s) => {
+        s.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: [o] });
+      })),
+    ...IDMAP_OPTIONS.filter((o) => accepted(`mount option ${o}`, (s) => {
+      s.mounts!.push({ destination: '/mnt', type: 'bind', source: '/tmp', options: ['bind', o], uidMappings: IDMAP, gidMappings: IDMAP });
+    })),
+  ].sort();
 
   const namespaces = NAMESPACE_TYPES.filter((t) => accepted(`namespace ${t}`, (s) => {
     const l = s.linux!;
@@ -197,7 +203,7 @@ export function features(): Features {
         idmap: {
           enabled: accepted('mounts[].uidMappings', (s) => {
             s.mounts!.push({
-              destination: '/mnt', type: 'bind', source: '/tmp', options: ['bind'],
+              destination: '/mnt', type: 'bind', source: '/tmp', options: ['bind', 'idmap'],
               uidMappings: IDMAP, gidMappings: IDMAP,
             });
           }),

@@ -21,8 +21,8 @@
 //  11. READY + wait for COMMIT and on exec.fifo, then (with noNewPrivileges) seccomp, then exec
 import path = require('path');
 import { TsruncError } from '../errors';
-import type { LinuxSeccomp, Mount, Spec } from '../spec/types';
-import { CLONE, MS, type NamespacePlan, type Op, type Plan } from './ops';
+import type { IdMapping, Linux, LinuxSeccomp, Mount, Namespace, Spec } from '../spec/types';
+import { CLONE, MS, type IdmapPlan, type NamespacePlan, type Op, type Plan, type SendFd } from './ops';
 import {
   CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS, flagNames,
 } from './tables';
@@ -110,27 +110,19 @@ export function unsupportedProblems(spec: Spec): SpecProblem[] {
   for (const [k, v] of Object.entries(spec.hooks ?? {})) if (v && v.length) later(`/hooks/${k}`);
   const l = spec.linux ?? {};
   (l.namespaces ?? []).forEach((ns, i) => {
-    if (ns.path) unsupported(`/linux/namespaces/${i}/path`, 'joining an existing namespace is not supported yet');
-    if (ns.type === 'user') unsupported(`/linux/namespaces/${i}`, 'user namespaces are not supported yet');
-    if (ns.type === 'time') unsupported(`/linux/namespaces/${i}`, 'time namespaces are not supported yet');
+    // A time namespace is joined by the init (JOIN_TIMENS); the other types are not yet.
+    if (ns.path && ns.type !== 'time') unsupported(`/linux/namespaces/${i}/path`, 'joining an existing namespace is not supported yet');
   });
-  if (!(l.namespaces ?? []).some((n) => n.type === 'mount')) {
-    unsupported('/linux/namespaces', 'a mount namespace is required to set up the rootfs');
-  }
-  if (l.uidMappings?.length) later('/linux/uidMappings');
-  if (l.gidMappings?.length) later('/linux/gidMappings');
   if (l.seccomp) out.push(...seccompUnsupported(l.seccomp as unknown as LinuxSeccomp));
   if (l.mountLabel) later('/linux/mountLabel');
   if (l.intelRdt) later('/linux/intelRdt');
   if (l.netDevices && (l.namespaces ?? []).some((n) => n.type === 'network' && n.path)) later('/linux/netDevices (into a joined network namespace)');
-  if (l.timeOffsets) later('/linux/timeOffsets');
   // linux.resources: every field is applied by the cgroup manager's mapping table (src/cgroup/
   // resources-v1.ts, resources-v2.ts) before the init is cloned. What one kind of host cannot do
   // (unified keys on v1, realtime cpu and net_cls/net_prio on v2) is refused there, naming the
   // field, because it depends on the host rather than on the config.
   (spec.mounts ?? []).forEach((m, i) => {
     for (const o of m.options ?? []) if (UNSUPPORTED_MOUNT_OPTIONS.includes(o)) later(`/mounts/${i}/options (${o})`);
-    if (m.uidMappings || m.gidMappings) later(`/mounts/${i}/uidMappings`);
   });
   return out;
 }
@@ -195,6 +187,8 @@ export function parseMountOptions(options: string[] = []): ParsedMountOptions {
       if (f.clear) flags &= ~f.clear;
     } else if (PROPAGATION_FLAGS[o] !== undefined) {
       propagation |= PROPAGATION_FLAGS[o]!;
+    } else if (o === 'idmap' || o === 'ridmap') {
+      // not for mount(2) (config.md): see idmapOf
     } else {
       data.push(o);
     }
@@ -295,11 +289,27 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
 
   const namespaces: NamespacePlan[] = [];
   let cloneFlags = 0;
-  for (const t of ['mount', 'pid', 'network', 'ipc', 'uts', 'cgroup']) {
+  const nsOf = (t: string) => (linux.namespaces ?? []).find((n) => n.type === t);
+  // A new user namespace is made by the clone itself, so that every other new namespace is owned
+  // by it; its uid/gid maps are written by `create` while the clone child waits (plan.idMappings).
+  const userNs = nsTypes.has('user');
+  const mountNs = nsTypes.has('mount');
+  // Without a mount namespace the container shares the caller's: masking or remounting /proc and
+  // /sys entries, or changing the propagation of `/`, would do it to the host (runc's words).
+  if (!mountNs) {
+    for (const k of ['maskedPaths', 'readonlyPaths'] as const) {
+      if (linux[k]?.length) invalid(`/linux/${k}: unable to restrict sys entries without a private MNT namespace`);
+    }
+    if (linux.rootfsPropagation) invalid('/linux/rootfsPropagation: unable to set rootfs propagation without a private MNT namespace');
+  }
+  for (const t of ['user', 'mount', 'pid', 'network', 'ipc', 'uts', 'cgroup', 'time']) {
     if (!nsTypes.has(t as never)) continue;
     // The cgroup namespace must be made after the init has joined its cgroup, so that the
     // container's cgroup becomes its root: the init unshares it right after SYNC_GO.
     if (t === 'cgroup') namespaces.push({ type: t, how: 'unshare' });
+    // A time namespace takes its offsets only before any process is in it (time_namespaces(7)):
+    // the init unshares it, writes timens_offsets, then enters it (TIMENS), or joins one by path.
+    else if (t === 'time') namespaces.push(nsOf(t)?.path ? { type: t, how: 'join', path: nsOf(t)!.path } : { type: t, how: 'unshare' });
     else {
       namespaces.push({ type: t, how: 'clone' });
       cloneFlags |= NS_FLAGS[t]!;
@@ -311,11 +321,18 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     ops.push({ op, what, ints, strs });
 
   // 1.
+  timeNamespaceOps(linux, nsOf('time'), add);
   if (nsTypes.has('cgroup')) add('UNSHARE', 'unshare the cgroup namespace', [CLONE.NEWCGROUP]);
   if (o.sessionKeyring) add('SESSION_KEYRING', `join a new session keyring ${q(o.sessionKeyring)}`, [], [o.sessionKeyring]);
   if (proc.oomScoreAdj !== undefined) add('OOM_SCORE_ADJ', `set oom_score_adj to ${proc.oomScoreAdj}`, [proc.oomScoreAdj]);
   // 2.
-  if (o.fifoPath) add('OPEN_FIFO', `open ${q(o.fifoPath)}`, [], [o.fifoPath]);
+  // A mapped root is not host root: it cannot walk the state directory (0700), so `create` opens
+  // exec.fifo itself and passes the O_PATH fd over the sync socket (plan.sendFds).
+  const sendFds: SendFd[] = [];
+  if (o.fifoPath && userNs) {
+    add('RECV_FIFO', `receive the exec.fifo handle ${q(o.fifoPath)} from \`create\``, [], [o.fifoPath]);
+    sendFds.push({ kind: 'fifo', path: o.fifoPath });
+  } else if (o.fifoPath) add('OPEN_FIFO', `open ${q(o.fifoPath)}`, [], [o.fifoPath]);
 
   // 3. A private (slave) view of the host's mounts, so nothing we mount propagates back. As in
   //    runc, a configured rootfsPropagation is applied to the whole tree first and to the new `/`
@@ -323,8 +340,12 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   //    EINVAL there), so unbindable is only applied after pivot_root.
   const rootProp = linux.rootfsPropagation ? PROPAGATION_FLAGS[linux.rootfsPropagation] : undefined;
   const preProp = rootProp !== undefined && !(rootProp & MS.UNBINDABLE) ? rootProp : MS.SLAVE | MS.REC;
-  add('ROOT_PROPAGATE', `make \`/\` ${flagNames(preProp)}`, [preProp]);
-  add('BIND_ROOTFS', `bind-mount the rootfs ${q(o.rootfs)}`, [], [o.rootfs]);
+  //    Without a mount namespace of its own the container works in the caller's (config-linux.md
+  //    "the runtime MUST use the ... namespace of the caller", runc: mounts land on the host,
+  //    then chroot): the caller's propagation is left alone, and `delete` detaches the rootfs
+  //    bind with everything mounted under it (state.json: hostMounts).
+  if (mountNs) add('ROOT_PROPAGATE', `make \`/\` ${flagNames(preProp)}`, [preProp]);
+  add('BIND_ROOTFS', `bind-mount the rootfs ${q(o.rootfs)}${mountNs ? '' : ' (in the caller\'s mount namespace, made private)'}`, mountNs ? [] : [1], [o.rootfs]);
 
   // 4.
   // Relative destinations are deprecated and mean relative to `/` (config.md).
@@ -343,15 +364,33 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   const delayedReadonly: string[] = [];
   mounts.forEach(({ m, dest }, i) => {
     const opts = parseMountOptions(m.options);
+    const idmap = idmapOf(m, i, isBind(m), userNs ? { uid: linux.uidMappings ?? [], gid: linux.gidMappings ?? [] } : undefined);
     if (isCgroup(m)) {
       compileCgroupMount(m, dest, opts, nsTypes.has('cgroup'), o.host, add);
       return;
     }
+    // sysfs needs a network namespace owned by the user namespace: without a new one, a mapped
+    // root binds the host's /sys instead (what `runc spec --rootless` writes; runc 1.1.5 would
+    // fail with EPERM).
+    if (m.type === 'sysfs' && userNs && !nsTypes.has('network') && !isBind(m)) {
+      add('MOUNT', `bind-mount \`/sys\` on ${q(dest)} (sysfs needs a new network namespace in a user namespace; ${flagNames(opts.flags | MS.BIND | MS.REC)})`,
+        [opts.flags | MS.BIND | MS.REC, opts.propagation, 1, 0], ['/sys', dest, '', '']);
+      return;
+    }
     const bind = isBind(m);
     const proc = procMountPolicy(m, dest, bind);
+
     if (opts.flags & MS.RDONLY && created.some((p, j) => p !== '' && p !== dest && isUnder(p, dest) && (j >= mounts.length || j > i))) {
       opts.flags &= ~MS.RDONLY;
       delayedReadonly.push(dest);
+    }
+    if (idmap) {
+      const src = path.resolve(o.bundle, m.source ?? '');
+      if (proc !== 0) invalid(`/mounts/${i}: an idmapped mount cannot go inside /proc`);
+      add('MOUNT_IDMAP', `bind-mount ${q(src)} on ${q(dest)} idmapped (${idmap.recursive ? 'ridmap' : 'idmap'}, ${flagNames(opts.flags | MS.BIND)})`,
+        [opts.flags | MS.BIND, opts.propagation], [src, dest]);
+      sendFds.push({ kind: 'idmap', path: src, ...idmap });
+      return;
     }
     if (bind) {
       const src = path.resolve(o.bundle, m.source ?? '');
@@ -367,9 +406,17 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
 
   // 5. The default devices every container gets (runtime-spec config-linux.md "Default Devices"),
   //    unless /dev is the host's (a bind mount), then linux.devices.
+  //    A user namespace cannot mknod (CAP_MKNOD in the initial namespace only): the host's node
+  //    of the same path is bind-mounted instead, as runc does; fifos need no privilege.
+  const bindDevice = (p: string, kind: number, major: number, minor: number, what: string) =>
+    add('BIND_DEVICE', `bind-mount the host's ${q(p)} on ${q(p)} (${what}: no mknod in a user namespace)`, [kind, major, minor], [p]);
   if (!devIsBind) {
     for (const d of DEFAULT_DEVICES) {
       if ((linux.devices ?? []).some((x) => x.path === d.path)) continue;
+      if (userNs) {
+        bindDevice(d.path, S_IFCHR, d.major, d.minor, `c ${d.major}:${d.minor}`);
+        continue;
+      }
       add('MKNOD', `create device ${q(d.path)} (c ${d.major}:${d.minor})`, [S_IFCHR | 0o666, d.major, d.minor, 0, 0], [d.path]);
     }
     for (const [target, link] of DEV_SYMLINKS) add('SYMLINK', `symlink ${q(link)} -> ${q(target)}`, [], [target, link]);
@@ -377,12 +424,19 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   for (const d of linux.devices ?? []) {
     const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
     const mode = kind | ((d.fileMode ?? 0o666) & 0o7777);
+    if (userNs && d.type !== 'p') {
+      bindDevice(d.path, kind, d.major ?? 0, d.minor ?? 0, `${d.type} ${d.major ?? 0}:${d.minor ?? 0}`);
+      continue;
+    }
     add('MKNOD', `create device ${q(d.path)} (${d.type} ${d.major ?? 0}:${d.minor ?? 0})`,
       [mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0], [d.path]);
   }
 
   // 6.
-  add('PIVOT_ROOT', o.noPivot ? `move the rootfs to \`/\` and chroot (--no-pivot)` : `pivot_root to ${q(o.rootfs)}`,
+  // Without a mount namespace: chroot only (pivot_root or a move over `/` would change the
+  // caller's root; runc also chroots there).
+  if (!mountNs) add('PIVOT_ROOT', `chroot to ${q(o.rootfs)} (no mount namespace)`, [2], [o.rootfs]);
+  else add('PIVOT_ROOT', o.noPivot ? `move the rootfs to \`/\` and chroot (--no-pivot)` : `pivot_root to ${q(o.rootfs)}`,
     [o.noPivot ? 1 : 0], [o.rootfs]);
 
   // 7.
@@ -454,11 +508,21 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     'validate config.json and compile this plan',
     'create the state directory (exclusive) and exec.fifo',
     `create the cgroup and apply device rules`,
+    ...(sendFds.some((f) => f.kind === 'idmap') ? ['make the idmapped trees (open_tree + mount_setattr MOUNT_ATTR_IDMAP, a helper process holds each user namespace)'] : []),
     `clone3 with ${namespaces.filter((n) => n.how === 'clone').map((n) => n.type).join(', ') || 'no'} namespaces; exec tsrunc-init from a sealed memfd`,
-    'place the init in its cgroup, then release it (SYNC_GO)',
+    ...(userNs ? [
+      'place the init in its cgroup',
+      'write the uid/gid maps of the new user namespace, then let the clone child become its root and exec (SYNC_IDMAPS)',
+      'release the init (SYNC_GO)',
+    ] : ['place the init in its cgroup, then release it (SYNC_GO)']),
+    ...(sendFds.length ? [`send ${sendFds.map((f) => (f.kind === 'fifo' ? 'the exec.fifo handle' : `the idmapped tree of ${q(f.path)}`)).join(', ')} over the sync socket`] : []),
     'wait for READY, write state.json and the pid file',
   ];
-  return { cloneFlags, namespaces, host, ops };
+  const plan: Plan = { cloneFlags, namespaces, host, ops };
+  if (userNs) plan.idMappings = { uid: linux.uidMappings ?? [], gid: linux.gidMappings ?? [] };
+  if (sendFds.length) plan.sendFds = sendFds;
+  if (!mountNs) plan.hostMounts = true;
+  return plan;
 }
 
 type Add = (op: Op['op'], what: string, ints?: (number | bigint)[], strs?: string[]) => number;
@@ -494,4 +558,46 @@ function compileCgroupMount(m: Mount, dest: string, opts: ParsedMountOptions, cg
       for (const c of h.name.split(',')) add('SYMLINK', `symlink ${q(`${dest}/${c}`)} -> ${q(h.name)}`, [], [h.name, `${dest}/${c}`]);
     }
   }
+}
+
+// linux.timeOffsets go to a new time namespace only (they are written before any process is in
+// it); a namespace joined by path has its offsets already.
+function timeNamespaceOps(linux: Linux, ns: Namespace | undefined, add: Add): void {
+  const offsets = linux.timeOffsets ?? {};
+  if (ns?.path) {
+    add('JOIN_TIMENS', `join the time namespace ${q(ns.path)}`, [], [ns.path]);
+    return;
+  }
+  if (!ns) return;
+  const m = offsets.monotonic ?? {};
+  const b = offsets.boottime ?? {};
+  add('TIMENS', `unshare a time namespace (monotonic ${m.secs ?? 0}s ${m.nanosecs ?? 0}ns, boottime ${b.secs ?? 0}s ${b.nanosecs ?? 0}ns) and enter it`,
+    [m.secs ?? 0, m.nanosecs ?? 0, b.secs ?? 0, b.nanosecs ?? 0]);
+}
+
+/**
+ * The idmapping of a mount (options `idmap`/`ridmap`): its own uidMappings/gidMappings, or the
+ * container's user namespace maps when it has none (config.md allows that); undefined for an
+ * ordinary mount. Only bind mounts can be idmapped here: `create` clones the source tree and
+ * idmaps it (mount_setattr needs privilege over the source's filesystem, which a mapped root
+ * lacks), the init attaches it.
+ */
+function idmapOf(m: Mount, i: number, bind: boolean, container?: { uid: IdMapping[]; gid: IdMapping[] }): IdmapPlan | undefined {
+  const opts = m.options ?? [];
+  const on = opts.filter((x) => x === 'idmap' || x === 'ridmap');
+  const own = m.uidMappings !== undefined || m.gidMappings !== undefined;
+  if (on.length === 0) {
+    if (own) invalid(`/mounts/${i}: uidMappings/gidMappings are set but the options have no \`idmap\` or \`ridmap\``);
+    return undefined;
+  }
+  const opt = on[0]!;
+  if (own && (!m.uidMappings?.length || !m.gidMappings?.length)) invalid(`/mounts/${i}: option \`${opt}\` needs both uidMappings and gidMappings`);
+  if (!own && !container) invalid(`/mounts/${i}: option \`${opt}\` needs uidMappings and gidMappings (or a user namespace whose maps it can use)`);
+  if (!bind) invalid(`/mounts/${i}: option \`${opt}\` is supported on bind mounts only, not on a mount of type ${q(m.type ?? '')}`);
+  return {
+    tree: opts.includes('rbind'),
+    recursive: on.includes('ridmap'),
+    uidMappings: own ? m.uidMappings! : container!.uid,
+    gidMappings: own ? m.gidMappings! : container!.gid,
+  };
 }

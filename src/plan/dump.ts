@@ -4,7 +4,12 @@ import type { Plan } from './ops';
 export function dumpText(plan: Plan): string {
   const lines: string[] = [];
   lines.push('namespaces:');
-  for (const n of plan.namespaces) lines.push(`  ${n.type} (new, ${n.how === 'clone' ? 'clone3 flag' : 'unshared by the init after joining its cgroup'})`);
+  const how = (n: Plan['namespaces'][number]) => {
+    if (n.how === 'join') return `joined by the init: ${n.path}`;
+    if (n.how === 'clone') return 'new, clone3 flag';
+    return n.type === 'time' ? 'new, unshared by the init, offsets written, then entered' : 'new, unshared by the init after joining its cgroup';
+  };
+  for (const n of plan.namespaces) lines.push(`  ${n.type} (${how(n)})`);
   lines.push('host (tsrunc create):');
   plan.host.forEach((h, i) => lines.push(`  h${i + 1}. ${h}`));
   lines.push('container (tsrunc-init, in order):');

@@ -8,10 +8,12 @@ import type { Plan } from './ops';
 
 const STEP_EXEC_INIT = -1;
 const STEP_READ_PLAN = -2;
+const STEP_USERNS = -3;
 
 export function setupError(plan: Plan, step: number, errno: number, detail: string): TsruncError {
   const code = errno ? errnoName(errno) : '';
   if (step === STEP_EXEC_INIT) return new TsruncError('E_SETUP', `exec tsrunc-init from its sealed memfd: ${code}`);
+  if (step === STEP_USERNS) return new TsruncError('E_SETUP', `become root (uid 0, gid 0) of the new user namespace: setresuid/setresgid: ${code}`);
   if (step === STEP_READ_PLAN) return new TsruncError('E_SETUP', `tsrunc-init: ${detail}${code ? `: ${code}` : ''}`);
   const op = plan.ops[step];
   if (!op) return new TsruncError('E_INTERNAL', `tsrunc-init reported unknown step ${step}: ${detail} ${code}`);

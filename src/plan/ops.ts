@@ -37,6 +37,12 @@ export const OP = {
   PERSONALITY: 63,
   MEMORY_POLICY: 64,
   NETDEV: 65,
+  // 30-39: namespaces and user ids
+  TIMENS: 30,
+  JOIN_TIMENS: 31,
+  RECV_FIFO: 32,
+  MOUNT_IDMAP: 33,
+  BIND_DEVICE: 34,
   // Reserved ranges for work in flight (one per area, so parallel branches never collide):
   // 30-39 namespaces and user ids, 40-49 terminal and fds, 50-59 mounts and devices,
   // 60-69 process attributes, 70-79 hooks, 80-89 seccomp notify, 90-99 exec.
@@ -53,12 +59,28 @@ export interface Op {
   what: string;
 }
 
-/** Where each namespace comes from (this issue: only new ones). */
+/** Where each namespace comes from. */
 export interface NamespacePlan {
   type: string;
-  /** How it is made: in the clone3 flags, or unshared by the init after joining its cgroup. */
-  how: 'clone' | 'unshare';
+  /** How it is made: in the clone3 flags, unshared by the init, or joined by the init (path). */
+  how: 'clone' | 'unshare' | 'join';
+  path?: string;
 }
+
+export interface IdMap { containerID: number; hostID: number; size: number }
+
+/** An idmapped bind mount, made by `create` (a detached tree) and attached by MOUNT_IDMAP. */
+export interface IdmapPlan {
+  /** Clone the whole tree (rbind), not just the top mount. */
+  tree: boolean;
+  /** Idmap every mount of the tree (ridmap), not just the top one. */
+  recursive: boolean;
+  uidMappings: IdMap[];
+  gidMappings: IdMap[];
+}
+
+/** An fd `create` sends over the sync socket after SYNC_GO, in the order the ops receive them. */
+export type SendFd = { kind: 'fifo'; path: string } | ({ kind: 'idmap'; path: string } & IdmapPlan);
 
 export interface Plan {
   /** CLONE_NEW* flags passed to clone3. */
@@ -67,6 +89,11 @@ export interface Plan {
   /** Host-side steps done by `create` itself, for the dump (cgroup, state, fifo). */
   host: string[];
   ops: Op[];
+  /** A new user namespace: the maps `create` writes before the clone child may exec. */
+  idMappings?: { uid: IdMap[]; gid: IdMap[] };
+  sendFds?: SendFd[];
+  /** No mount namespace: the container mounts in the caller's, `delete` must detach them. */
+  hostMounts?: boolean;
 }
 
 export const CLONE = {

@@ -48,11 +48,11 @@ export const PROPAGATION_FLAGS: Readonly<Record<string, number>> = {
   unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Recursive mount_setattr options (runc's rro, rnosuid, ...) and idmapped mounts: later issues. */
+/** Recursive mount_setattr options (runc's rro, rnosuid, ...) and tmpcopyup: later issues. */
 export const UNSUPPORTED_MOUNT_OPTIONS: readonly string[] = [
   'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime',
   'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow',
-  'rsymfollow', 'idmap', 'ridmap', 'tmpcopyup',
+  'rsymfollow', 'tmpcopyup',
 ];
 
 /** Single-bit flags by name, for dumps: derived from the option tables above, plus `rec`. */

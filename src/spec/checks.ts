@@ -337,13 +337,28 @@ function linuxProblems(spec: Spec, add: Add, absolute: Absolute): void {
   const userNs = linux.namespaces?.find((ns) => ns.type === 'user');
   if (userNs !== undefined && (userNs.path === undefined || userNs.path === '')) {
     if (!linux.uidMappings?.length) add(['linux', 'uidMappings'], 'user namespaces enabled, but no uid mappings found');
+    // The init becomes root of the namespace before it execs (runc's words when it cannot).
+    else if (!linux.uidMappings.some((mp) => mp.containerID === 0)) add(['linux', 'uidMappings'], 'user namespaces enabled, but no user mapping found (container uid 0 must be mapped)');
     if (!linux.gidMappings?.length) add(['linux', 'gidMappings'], 'user namespaces enabled, but no gid mappings found');
+    else if (!linux.gidMappings.some((mp) => mp.containerID === 0)) add(['linux', 'gidMappings'], 'user namespaces enabled, but no group mapping found (container gid 0 must be mapped)');
+  } else if (userNs === undefined) {
+    // Maps without a user namespace would be silently unused (runc 1.1.5 ignores them; later runc
+    // refuses them with these words).
+    for (const k of ['uidMappings', 'gidMappings'] as const) {
+      if (linux[k]?.length) add(['linux', k], "user namespace mappings specified, but user namespace isn't enabled in the config");
+    }
   }
-
   for (const clock of Object.keys(linux.timeOffsets ?? {})) {
     if (!TIME_OFFSET_CLOCKS.includes(clock)) {
       add(['linux', 'timeOffsets', clock], `clock must be one of ${oneOf(TIME_OFFSET_CLOCKS)}, got ${q(clock)}`);
     }
+  }
+
+  // Offsets are written into a new time namespace before anything enters it; a joined one (path)
+  // has its own already.
+  const timeNs = linux.namespaces?.find((ns) => ns.type === 'time');
+  if (linux.timeOffsets !== undefined && (timeNs === undefined || (timeNs.path ?? '') !== '')) {
+    add(['linux', 'timeOffsets'], timeNs ? 'time offsets cannot be set on a time namespace joined by path' : "time namespace offsets specified, but time namespace isn't enabled in the config");
   }
 
   linux.devices?.forEach((d, i) => {

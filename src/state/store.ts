@@ -23,6 +23,8 @@ export interface StateRecord {
   namespaces: string[];
   /** linux.resources as applied (without devices), updated by `update`; absent when none. */
   resources?: import('../cgroup/resources').Resources;
+  /** No mount namespace: what `delete` detaches on the host (src/lifecycle/hostmounts.ts). */
+  hostMounts?: import('../lifecycle/hostmounts').HostMounts;
 }
 
 export const STATE_FILE = 'state.json';

@@ -34,6 +34,14 @@ export interface Native {
   netdevInfo(name: string): { index: number; addrs: { family: number; prefixlen: number; scope: number; flags: number; address: Buffer }[] };
   /** Move device `index` into the network namespace of `pid`, renamed to `name` (if not empty). */
   netdevMove(index: number, pid: number, name: string): void;
+  /** addon/userns.cc: a detached, idmapped clone of `source` (maps in uid_map format). */
+  idmapTree(source: string, tree: boolean, recursive: boolean, uidMap: string, gidMap: string): number;
+  /** One fd to the init over the sync socket (SCM_RIGHTS). */
+  sendFd(sock: number, fd: number): void;
+  /** The uid/gid maps are written: the clone child may become root of its user namespace. */
+  syncIdMaps(sock: number): void;
+  /** umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW). */
+  detachMount(path: string): void;
 }
 
 /** The package root: dist/src/sys/native.js -> ../../.. */

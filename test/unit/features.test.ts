@@ -93,8 +93,8 @@ test('features: capabilities are the capability table, in bit order, and each on
   }
 });
 
-test('features: mountOptions are the flag and propagation tables, none of the refused options', () => {
-  const tables = [...Object.keys(MOUNT_FLAGS), ...Object.keys(PROPAGATION_FLAGS)].sort();
+test('features: mountOptions are the flag and propagation tables and the idmap extensions, none of the refused options', () => {
+  const tables = [...Object.keys(MOUNT_FLAGS), ...Object.keys(PROPAGATION_FLAGS), 'idmap', 'ridmap'].sort();
   assert.deepEqual(F.mountOptions, tables);
   for (const o of UNSUPPORTED_MOUNT_OPTIONS) {
     assert.ok(!F.mountOptions.includes(o), `${o} is listed`);
@@ -116,10 +116,7 @@ test('features: namespaces are exactly the types create accepts', () => {
     });
     assert.equal(F.linux.namespaces.includes(t), verdict === 'accepted', `${t}: ${verdict}`);
   }
-  for (const t of ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']) assert.ok(F.linux.namespaces.includes(t), t);
-  // Refused today (user and time namespaces come later): not claimed.
-  assert.ok(!F.linux.namespaces.includes('user'));
-  assert.ok(!F.linux.namespaces.includes('time'));
+  for (const t of ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'user', 'time']) assert.ok(F.linux.namespaces.includes(t), t);
 });
 
 test('features: hooks are exactly those create accepts (none yet)', () => {
@@ -140,7 +137,7 @@ test('features: optional features are claimed exactly when create accepts them',
     ['rdma', F.linux.cgroup.rdma, (s) => { s.linux!.resources = { rdma: { mlx4_0: { hcaHandles: 1 } } }; }],
     ['idmap', F.linux.mountExtensions.idmap.enabled, (s) => {
       const m = [{ containerID: 0, hostID: 1000, size: 1 }];
-      s.mounts!.push({ destination: '/m', type: 'bind', source: '/var', options: ['rbind'], uidMappings: m, gidMappings: m });
+      s.mounts!.push({ destination: '/m', type: 'bind', source: '/var', options: ['rbind', 'ridmap'], uidMappings: m, gidMappings: m });
     }],
     ['memoryPolicy', F.linux.memoryPolicy.modes.length > 0, (s) => { s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' }; }],
   ];

@@ -219,6 +219,7 @@ describe('bad configs', () => {
         'config.json: /linux/uidMappings/1: container uids 5-14 overlap /linux/uidMappings/0 (0-9)',
         'config.json: /linux/gidMappings/0/size: must be at least 1',
         'config.json: /linux/timeOffsets/realtime: clock must be one of "monotonic", "boottime", got "realtime"',
+        "config.json: /linux/timeOffsets: time namespace offsets specified, but time namespace isn't enabled in the config",
         'config.json: /linux/devices/0: minor is required for device type "c"',
         'config.json: /linux/devices/1/type: must be one of "c", "b", "u", "p", got "x"',
         'config.json: /linux/devices/1/path: must be an absolute path, got "dev/y"',
