@@ -14,6 +14,7 @@
 // wording is done in TypeScript, which still has the plan. Nothing here prints unless the sync
 // socket is already gone (after `start`, an exec failure can only go to the container's stderr).
 #include "common.h"
+#include "mounts.h"
 
 using namespace tsrunc;
 
@@ -27,6 +28,10 @@ void OpMount(const Op &op) {
   int64_t procPolicy = op.ints.size() > 3 ? op.ints.at(3) : 0;
   bool procAllowed = procPolicy != 0;
   const std::string &src = op.strs.at(0), &dest = op.strs.at(1), &fstype = op.strs.at(2), &data = op.strs.at(3);
+  if (flags & MS_REMOUNT) {
+    RemountExisting(op);
+    return;
+  }
 
   // procfs and sysfs only on a real directory (runc's rule): an image that made /proc a symlink
   // (to /tmp, to anywhere) must not decide where the container's procfs lands.
@@ -110,7 +115,10 @@ void OpMknod(const Op &op) {
   if (pd.fd < 0) Fail(errno, "open " + parent);
   if (mknodat(pd.fd, base.c_str(), mode, dev) < 0) {
     if (errno != EEXIST) Fail(errno, "mknod");
-    return;  // the image or a bind mount already provides it
+    // The image or a bind mount already provides it. linux.devices (strict): it must be that
+    // device (config-linux.md); the default devices are kept whatever they are, as in runc.
+    if (op.ints.size() > 5 && op.ints.at(5) != 0) CheckExistingDevice(op.strs.at(0), mode, dev);
+    return;
   }
   if (fchmodat(pd.fd, base.c_str(), mode & 07777, 0) < 0) Fail(errno, "chmod");
   if (fchownat(pd.fd, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) Fail(errno, "chown");
@@ -668,6 +676,8 @@ void RunOp(const Op &op) {
     case OP_WAIT_START: OpWaitStart(); break;
     case OP_SESSION_KEYRING: OpSessionKeyring(op); break;
     case OP_SECCOMP: OpSeccomp(op); break;
+    case OP_MOUNT_ATTRS: OpMountAttrs(op); break;
+    case OP_TMPCOPYUP: OpTmpCopyUp(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

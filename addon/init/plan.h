@@ -12,7 +12,7 @@
 //   3   | MOUNT           | flags, propagation, isBind,            | source, dest (in rootfs), fstype, data
 //       |                 | procAllowed (may land inside /proc)    |
 //   4   | MKNOD           | mode (S_IFCHR|perm...), major, minor,  | path (in rootfs)
-//       |                 | uid, gid                               |
+//       |                 | uid, gid[, strict]                     |
 //   5   | SYMLINK         | -                                      | target, linkpath (in rootfs)
 //   6   | OPEN_FIFO       | -                                      | exec.fifo host path
 //   7   | PIVOT_ROOT      | noPivot (0/1)                          | rootfs
@@ -43,6 +43,14 @@
 //       |                 | (1: installed by EXEC right before     | (compiled by libseccomp in the
 //       |                 | execve, with noNewPrivileges; 0: now,  | parent; the compiler emits the
 //       |                 | before the capabilities are dropped)   | filter JSON, create links it)
+//  50   | MOUNT_ATTRS     | attr_set, attr_clr (MOUNT_ATTR_*),     | dest (resolved in the root; a
+//       |                 | recursive (AT_RECURSIVE), propagation  | mount's root): mount_setattr(2)
+//       |                 | (MS_SHARED... without MS_REC; 0: none) | (rro..., extra propagation)
+//  51   | TMPCOPYUP       | as MOUNT (a tmpfs)                     | as MOUNT: the tmpfs gets a copy of
+//       |                 |                                        | the image's dest (no symlink followed)
+//
+// MOUNT with MS_REMOUNT in its flags changes the mount already at dest (nothing is created).
+// MKNOD has a 6th int, strict (linux.devices): an existing file must be that device.
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -79,6 +87,8 @@ enum OpCode : uint32_t {
   OP_LOOKUP_HOME = 26,
   OP_MKDIR = 27,
   OP_SECCOMP = 28,
+  OP_MOUNT_ATTRS = 50,
+  OP_TMPCOPYUP = 51,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

@@ -24,7 +24,8 @@ import { TsruncError } from '../errors';
 import type { LinuxSeccomp, Mount, Spec } from '../spec/types';
 import { CLONE, MS, type NamespacePlan, type Op, type Plan } from './ops';
 import {
-  CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS, flagNames,
+  CAPABILITIES, EXTENSION_OPTIONS, MOUNT_ATTR, MOUNT_FLAGS, PROPAGATION_FLAGS, RECURSIVE_FLAGS, RLIMITS,
+  UNSUPPORTED_MOUNT_OPTIONS, flagNames,
 } from './tables';
 import { actionName, checkSeccompSupported, seccompPlan } from './seccomp';
 
@@ -116,7 +117,8 @@ export function checkSupported(spec: Spec): void {
   if (l.uidMappings?.length) later('/linux/uidMappings');
   if (l.gidMappings?.length) later('/linux/gidMappings');
   if (l.seccomp) checkSeccompSupported(l.seccomp as unknown as LinuxSeccomp);
-  if (l.mountLabel) later('/linux/mountLabel');
+  // linux.mountLabel: create decides (it depends on the host: ignored where SELinux is disabled,
+  // as runc does; refused where it is enabled). See mountLabelProblem.
   if (l.personality) later('/linux/personality');
   if (l.intelRdt) later('/linux/intelRdt');
   if (l.memoryPolicy) later('/linux/memoryPolicy');
@@ -132,11 +134,61 @@ export function checkSupported(spec: Spec): void {
   });
 }
 
-interface ParsedMountOptions { flags: number; propagation: number; data: string[] }
+interface ParsedMountOptions {
+  flags: number;
+  /** The first propagation option (MS_SHARED|MS_REC, ...), 0 if none. */
+  propagation: number;
+  /** Every propagation option in order: each is applied in turn, as runc does (the first by MOUNT). */
+  propagations: number[];
+  /** The recursive options as mount_setattr(2) attributes (MOUNT_ATTR_*); `any` when one was given. */
+  rec: { set: number; clear: number; any: boolean };
+  copyUp: boolean;
+  data: string[];
+}
+
+/**
+ * The recursive options (`rro`, `rnoatime`, ...) of one mount, in order, as mount_setattr(2)
+ * attributes. Each option sets or clears the MS_* flag it mirrors, later ones winning; the atime
+ * options then become one atime mode as mount(2) decides it: strictatime, else noatime, else
+ * relatime (mount_setattr takes the mode as an enum under MOUNT_ATTR__ATIME, never a single bit).
+ * runc 1.1.5 passes `ratime`/`rnostrictatime` as a lone cleared bit, which the kernel refuses
+ * (EINVAL); config.md defines them as the recursive `atime`/`nostrictatime`, which this does.
+ */
+export function recursiveAttrs(options: string[]): { set: number; clear: number; any: boolean } {
+  let on = 0;
+  let off = 0;
+  let any = false;
+  let atime = false;
+  const ATIMES = MS.NOATIME | MS.RELATIME | MS.STRICTATIME;
+  for (const o of options) {
+    const f = RECURSIVE_FLAGS[o];
+    if (!f) continue;
+    any = true;
+    const bit = (f.set ?? f.clear)!;
+    if (bit & ATIMES) atime = true;
+    if (f.set) { on |= bit; off &= ~bit; } else { off |= bit; on &= ~bit; }
+  }
+  const pairs: [number, number][] = [
+    [MS.RDONLY, MOUNT_ATTR.RDONLY], [MS.NOSUID, MOUNT_ATTR.NOSUID], [MS.NODEV, MOUNT_ATTR.NODEV],
+    [MS.NOEXEC, MOUNT_ATTR.NOEXEC], [MS.NODIRATIME, MOUNT_ATTR.NODIRATIME], [MS.NOSYMFOLLOW, MOUNT_ATTR.NOSYMFOLLOW],
+  ];
+  let set = 0;
+  let clear = 0;
+  for (const [ms, attr] of pairs) {
+    if (on & ms) set |= attr;
+    if (off & ms) clear |= attr;
+  }
+  if (atime) {
+    clear |= MOUNT_ATTR.ATIME_MASK;
+    set |= on & MS.STRICTATIME ? MOUNT_ATTR.STRICTATIME : on & MS.NOATIME ? MOUNT_ATTR.NOATIME : MOUNT_ATTR.RELATIME;
+  }
+  return { set, clear, any };
+}
 
 export function parseMountOptions(options: string[] = []): ParsedMountOptions {
   let flags = 0;
-  let propagation = 0;
+  const propagations: number[] = [];
+  let copyUp = false;
   const data: string[] = [];
   for (const o of options) {
     const f = MOUNT_FLAGS[o];
@@ -144,12 +196,34 @@ export function parseMountOptions(options: string[] = []): ParsedMountOptions {
       if (f.set) flags |= f.set;
       if (f.clear) flags &= ~f.clear;
     } else if (PROPAGATION_FLAGS[o] !== undefined) {
-      propagation |= PROPAGATION_FLAGS[o]!;
+      propagations.push(PROPAGATION_FLAGS[o]!);
+    } else if (RECURSIVE_FLAGS[o] !== undefined) {
+      // recursiveAttrs below
+    } else if (EXTENSION_OPTIONS.includes(o)) {
+      if (o === 'tmpcopyup') copyUp = true;
     } else {
       data.push(o);
     }
   }
-  return { flags, propagation, data };
+  return { flags, propagation: propagations[0] ?? 0, propagations, rec: recursiveAttrs(options), copyUp, data };
+}
+
+/** mount_setattr attributes as option names, for plan dumps. */
+function attrNames(set: number, clear: number): string {
+  const names: string[] = [];
+  const bits: [string, number][] = [
+    ['ro', MOUNT_ATTR.RDONLY], ['nosuid', MOUNT_ATTR.NOSUID], ['nodev', MOUNT_ATTR.NODEV], ['noexec', MOUNT_ATTR.NOEXEC],
+    ['nodiratime', MOUNT_ATTR.NODIRATIME], ['nosymfollow', MOUNT_ATTR.NOSYMFOLLOW],
+  ];
+  for (const [n, b] of bits) {
+    if (set & b) names.push(n);
+    else if (clear & b) names.push(n === 'ro' ? 'rw' : n.replace(/^no/, ''));
+  }
+  if (clear & MOUNT_ATTR.ATIME_MASK) {
+    const mode = set & MOUNT_ATTR.ATIME_MASK;
+    names.push(mode === MOUNT_ATTR.STRICTATIME ? 'strictatime' : mode === MOUNT_ATTR.NOATIME ? 'noatime' : 'relatime');
+  }
+  return names.join(',') || 'nothing';
 }
 
 function capMask(names: string[] | undefined): bigint {
@@ -291,28 +365,54 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   // A read-only mount that tsrunc still has to write into (a `ro` tmpfs on /dev that gets the
   // devices, /dev/pts, /dev/shm) is mounted writable and made read-only at step 8, as runc does.
   const delayedReadonly: string[] = [];
+  // Recursive attributes of such a mount (`rro`) wait with it: they are applied after pivot_root.
+  const delayedAttrs: [number, number, string][] = [];
+  const recAttrs = (dest: string, rec: ParsedMountOptions['rec'], delay: boolean) => {
+    if (!rec.any) return;
+    if (delay) delayedAttrs.push([rec.set, rec.clear, dest]);
+    else add('MOUNT_ATTRS', `set ${attrNames(rec.set, rec.clear)} on ${q(dest)} and every mount below it`, [rec.set, rec.clear, 1, 0], [dest]);
+  };
+  // Propagation options after the first (which MOUNT applies), each in turn as runc does.
+  const morePropagation = (dest: string, opts: ParsedMountOptions) => {
+    for (const p of opts.propagations.slice(1)) {
+      add('MOUNT_ATTRS', `make ${q(dest)} ${flagNames(p)}`, [0, 0, p & MS.REC ? 1 : 0, p & ~MS.REC], [dest]);
+    }
+  };
   mounts.forEach(({ m, dest }, i) => {
     const opts = parseMountOptions(m.options);
+    if (opts.copyUp && (m.type !== 'tmpfs' || isBind(m))) {
+      invalid(`/mounts/${i}/options: tmpcopyup is only for tmpfs mounts (type ${JSON.stringify(m.type ?? '')})`);
+    }
+    const delay = (opts.flags & MS.RDONLY || opts.rec.set & MOUNT_ATTR.RDONLY) &&
+      created.some((p, j) => p !== '' && p !== dest && isUnder(p, dest) && (j >= mounts.length || j > i));
     if (isCgroup(m)) {
       compileCgroupMount(m, dest, opts, nsTypes.has('cgroup'), o.host, add);
+      recAttrs(dest, opts.rec, false);
+      morePropagation(dest, opts);
       return;
     }
     const bind = isBind(m);
     const proc = procMountPolicy(m, dest, bind);
-    if (opts.flags & MS.RDONLY && created.some((p, j) => p !== '' && p !== dest && isUnder(p, dest) && (j >= mounts.length || j > i))) {
+    if (delay && opts.flags & MS.RDONLY) {
       opts.flags &= ~MS.RDONLY;
       delayedReadonly.push(dest);
     }
     if (bind) {
       const src = path.resolve(o.bundle, m.source ?? '');
-      add('MOUNT', `bind-mount ${q(src)} on ${q(dest)} (${flagNames(opts.flags | MS.BIND)})`,
+      add('MOUNT', `${opts.flags & MS.REMOUNT ? 'remount' : 'bind-mount'} ${q(src)} on ${q(dest)} (${flagNames(opts.flags | MS.BIND)})`,
         [opts.flags | MS.BIND, opts.propagation, 1, proc], [src, dest, '', '']);
-      return;
+    } else {
+      const type = m.type ?? '';
+      const data = opts.data.join(',');
+      const what = `${q(m.source ?? type)} on ${q(dest)} (type ${type}, ${flagNames(opts.flags)}${data ? `, ${data}` : ''})`;
+      if (opts.copyUp) {
+        add('TMPCOPYUP', `mount ${what} with a copy of the image's ${q(dest)}`, [opts.flags, opts.propagation, 0, proc], [m.source ?? type, dest, type, data]);
+      } else {
+        add('MOUNT', `${opts.flags & MS.REMOUNT ? 'remount' : 'mount'} ${what}`, [opts.flags, opts.propagation, 0, proc], [m.source ?? type, dest, type, data]);
+      }
     }
-    const type = m.type ?? '';
-    const data = opts.data.join(',');
-    add('MOUNT', `mount ${q(m.source ?? type)} on ${q(dest)} (type ${type}, ${flagNames(opts.flags)}${data ? `, ${data}` : ''})`,
-      [opts.flags, opts.propagation, 0, proc], [m.source ?? type, dest, type, data]);
+    morePropagation(dest, opts);
+    recAttrs(dest, opts.rec, Boolean(delay));
   });
 
   // 5. The default devices every container gets (runtime-spec config-linux.md "Default Devices"),
@@ -322,13 +422,20 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
       if ((linux.devices ?? []).some((x) => x.path === d.path)) continue;
       add('MKNOD', `create device ${q(d.path)} (c ${d.major}:${d.minor})`, [S_IFCHR | 0o666, d.major, d.minor, 0, 0], [d.path]);
     }
-    for (const [target, link] of DEV_SYMLINKS) add('SYMLINK', `symlink ${q(link)} -> ${q(target)}`, [], [target, link]);
   }
+  // linux.devices ('u', unbuffered, is a character device; 'p' a FIFO, with 0:0), before the /dev
+  // symlinks as in runc. fileMode defaults to 0666 and uid/gid to 0 (runc); its file-type bits
+  // are ignored (the type decides). An existing file at the path must be that very device
+  // (config-linux.md: otherwise an error; runc 1.1.5 silently keeps whatever is there).
   for (const d of linux.devices ?? []) {
     const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
     const mode = kind | ((d.fileMode ?? 0o666) & 0o7777);
-    add('MKNOD', `create device ${q(d.path)} (${d.type} ${d.major ?? 0}:${d.minor ?? 0})`,
-      [mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0], [d.path]);
+    const [major, minor] = d.type === 'p' ? [0, 0] : [d.major ?? 0, d.minor ?? 0];
+    add('MKNOD', `create device ${q(d.path)} (${d.type} ${major}:${minor})`,
+      [mode, major, minor, d.uid ?? 0, d.gid ?? 0, 1], [d.path]);
+  }
+  if (!devIsBind) {
+    for (const [target, link] of DEV_SYMLINKS) add('SYMLINK', `symlink ${q(link)} -> ${q(target)}`, [], [target, link]);
   }
 
   // 6.
@@ -351,6 +458,9 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   // 8. (process.cwd is created first, as runc does, so that a read-only root can still have it)
   add('MKDIR', `create process.cwd ${q(proc.cwd)} if missing`, [], [proc.cwd]);
   for (const d of delayedReadonly) add('REMOUNT', `remount ${q(d)} read-only (after it was populated)`, [MS.RDONLY], [d]);
+  for (const [set, clear, d] of delayedAttrs) {
+    add('MOUNT_ATTRS', `set ${attrNames(set, clear)} on ${q(d)} and every mount below it (after it was populated)`, [set, clear, 1, 0], [d]);
+  }
   for (const p of linux.readonlyPaths ?? []) add('READONLY', `make ${q(p)} read-only`, [], [p]);
   for (const p of linux.maskedPaths ?? []) add('MASK', `mask ${q(p)}`, [], [p]);
   // Last of the mount work: an unbindable tree would refuse the bind mounts just above.
