@@ -211,7 +211,14 @@ void OpPivot(const Op &op) {
   } else {
     // pivot_root(".", ".") stacks the old root under the new one; making it rslave before the
     // lazy unmount keeps the unmount from propagating back to the host's mounts.
+    // After pivot_root our cwd is still the new root's own directory (the old root is stacked on
+    // top of it), so "." must be made to mean the old root first: without the fchdir the rslave
+    // below would hit the new root and every config mount under it, turning a `shared` mount
+    // private. The fd is the host's `/`, held only across these three calls.
+    Fd oldroot(open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+    if (oldroot.fd < 0) Fail(errno, "open old root");
     if (syscall(SYS_pivot_root, ".", ".") < 0) Fail(errno, "pivot_root");
+    if (fchdir(oldroot.fd) < 0) Fail(errno, "fchdir old root");
     if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) Fail(errno, "make old root rslave");
     if (umount2(".", MNT_DETACH) < 0) Fail(errno, "unmount old root");
   }

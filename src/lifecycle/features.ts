@@ -13,7 +13,9 @@
 // The result does not depend on the host (features.md: irrelevant to the host's kernel).
 import { TsruncError } from '../errors';
 import { checkSupported } from '../plan/compile';
-import { CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS } from '../plan/tables';
+import {
+  CAPABILITIES, EXTENSION_OPTIONS, MOUNT_FLAGS, PROPAGATION_FLAGS, RECURSIVE_FLAGS, UNSUPPORTED_MOUNT_OPTIONS,
+} from '../plan/tables';
 import { SECCOMP_OPERATORS, SECCOMP_SPEC_ACTIONS, SECCOMP_SPEC_ARCHS, SECCOMP_SPEC_FLAGS } from '../plan/seccomp';
 import type { CgroupMode } from '../cgroup/host';
 import { HOOK_NAMES, NAMESPACE_TYPES, formatProblem, specProblems } from '../spec/checks';
@@ -123,10 +125,13 @@ export function features(): Features {
     s.hooks = { [h]: [{ path: '/bin/true' }] };
   }));
 
-  // Options that set or clear mount flags or propagation; anything else is filesystem data
-  // (features.md: not listed). The recursive (mount_setattr) and idmap options are refused by
-  // checkSupported (UNSUPPORTED_MOUNT_OPTIONS) and are in neither table.
-  const mountOptions = [...Object.keys(MOUNT_FLAGS), ...Object.keys(PROPAGATION_FLAGS)]
+  // Options tsrunc itself recognises (flags, propagation, recursive attributes, tmpcopyup, idmap);
+  // anything else is filesystem data (features.md: not listed). The idmap options stay out while
+  // checkSupported refuses them (UNSUPPORTED_MOUNT_OPTIONS).
+  const mountOptions = [
+    ...Object.keys(MOUNT_FLAGS), ...Object.keys(PROPAGATION_FLAGS), ...Object.keys(RECURSIVE_FLAGS),
+    ...EXTENSION_OPTIONS, ...UNSUPPORTED_MOUNT_OPTIONS,
+  ]
     .filter((o) => accepted(`mount option ${o}`, (s) => {
       s.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: [o] });
     }))

@@ -121,7 +121,7 @@ test('what this version cannot honour is refused, naming the field', () => {
     ['seccomp notify', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }; }, /\/linux\/seccomp\/syscalls\/0\/action: SCMP_ACT_NOTIFY/],
     ['hooks', (s) => { s.hooks = { prestart: [{ path: '/bin/true' }] }; }, /\/hooks\/prestart/],
     ['no mount ns', (s) => { s.linux!.namespaces = [{ type: 'pid' }]; }, /mount namespace is required/],
-    ['rro', (s) => { s.mounts![0]!.options = ['rro']; }, /\/mounts\/0\/options \(rro\)/],
+    ['idmap', (s) => { s.mounts![0]!.options = ['idmap']; }, /\/mounts\/0\/options \(idmap\)/],
   ];
   for (const [name, mutate, re] of cases) {
     const s = terminalOff(load('runc-spec.json'));
