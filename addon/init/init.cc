@@ -257,7 +257,10 @@ void OpMask(const Op &op) {
     Fd ctx(fsopen("tmpfs", FSOPEN_CLOEXEC));
     if (ctx.fd < 0) Fail(errno, "fsopen tmpfs");
     // What mount("tmpfs", path, "tmpfs", MS_RDONLY) gives: source "tmpfs", a read-only superblock.
+    // linux.mountLabel: runc mounts this tmpfs with `context=<label>` (a kernel without SELinux
+    // refuses the option, as it refuses runc's mount).
     if (fsconfig(ctx.fd, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 || fsconfig(ctx.fd, FSCONFIG_SET_FLAG, "ro", nullptr, 0) < 0 ||
+        (op.strs.size() > 1 && fsconfig(ctx.fd, FSCONFIG_SET_STRING, "context", op.strs[1].c_str(), 0) < 0) ||
         fsconfig(ctx.fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
       Fail(errno, "create tmpfs");
     }

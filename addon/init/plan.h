@@ -17,7 +17,7 @@
 //   6   | OPEN_FIFO       | -                                      | exec.fifo host path
 //   7   | PIVOT_ROOT      | noPivot (0/1)                          | rootfs
 //   8   | REMOUNT         | flags (added to MS_REMOUNT|MS_BIND)    | path (in the container, after pivot)
-//   9   | MASK            | -                                      | path
+//   9   | MASK            | -                                      | path[, mountLabel (context=)]
 //  10   | READONLY        | -                                      | path
 //  11   | HOSTNAME        | -                                      | name
 //  12   | DOMAINNAME      | -                                      | name

@@ -48,12 +48,12 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
       : 'systemd not running on this host, cannot use systemd cgroups manager');
   }
   if (spec.linux?.mountLabel) {
-    // runc labels mounts only where SELinux is enabled (go-selinux's FormatMountLabel returns the
-    // mount data unchanged otherwise): without SELinux the field is accepted and has no effect.
+    // The compiler passes it on as runc 1.1.5 does, as the `context="..."` option of the mounts
+    // runc labels, whether or not SELinux is enabled (go-selinux's FormatMountLabel does not ask).
+    // With SELinux, runc also labels files (mqueue, setfilecon), which tsrunc does not: refuse.
     if (selinuxEnabled()) {
       throw new TsruncError('E_UNSUPPORTED', 'config.json: /linux/mountLabel: SELinux is enabled on this host and mount labels are not supported by this version of tsrunc');
     }
-    g.log('debug', 'config.json: /linux/mountLabel: ignored, SELinux is not enabled on this host (as runc does)');
   }
   const host = cg.readCgroupHost();
   const record = cg.resolveCgroupPaths(host, cg.readOwnCgroups(), spec.linux?.cgroupsPath, o.id);

@@ -117,8 +117,8 @@ export function checkSupported(spec: Spec): void {
   if (l.uidMappings?.length) later('/linux/uidMappings');
   if (l.gidMappings?.length) later('/linux/gidMappings');
   if (l.seccomp) checkSeccompSupported(l.seccomp as unknown as LinuxSeccomp);
-  // linux.mountLabel: create decides (it depends on the host: ignored where SELinux is disabled,
-  // as runc does; refused where it is enabled). See mountLabelProblem.
+  // linux.mountLabel: passed on as runc passes it (mountLabelData); create refuses it on a host
+  // with SELinux enabled, where file labels would be needed too (src/lifecycle/create.ts).
   if (l.personality) later('/linux/personality');
   if (l.intelRdt) later('/linux/intelRdt');
   if (l.memoryPolicy) later('/linux/memoryPolicy');
@@ -378,15 +378,17 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
       add('MOUNT_ATTRS', `make ${q(dest)} ${flagNames(p)}`, [0, 0, p & MS.REC ? 1 : 0, p & ~MS.REC], [dest]);
     }
   };
+  const label = linux.mountLabel ? `context=${JSON.stringify(linux.mountLabel)}` : '';
   mounts.forEach(({ m, dest }, i) => {
     const opts = parseMountOptions(m.options);
+    if (label && !['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2'].includes(m.type ?? '') && !isBind(m)) opts.data.push(label);
     if (opts.copyUp && (m.type !== 'tmpfs' || isBind(m))) {
       invalid(`/mounts/${i}/options: tmpcopyup is only for tmpfs mounts (type ${JSON.stringify(m.type ?? '')})`);
     }
     const delay = (opts.flags & MS.RDONLY || opts.rec.set & MOUNT_ATTR.RDONLY) &&
       created.some((p, j) => p !== '' && p !== dest && isUnder(p, dest) && (j >= mounts.length || j > i));
     if (isCgroup(m)) {
-      compileCgroupMount(m, dest, opts, nsTypes.has('cgroup'), o.host, add);
+      compileCgroupMount(m, dest, opts, nsTypes.has('cgroup'), o.host, add, label);
       recAttrs(dest, opts.rec, false);
       morePropagation(dest, opts);
       return;
@@ -462,7 +464,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     add('MOUNT_ATTRS', `set ${attrNames(set, clear)} on ${q(d)} and every mount below it (after it was populated)`, [set, clear, 1, 0], [d]);
   }
   for (const p of linux.readonlyPaths ?? []) add('READONLY', `make ${q(p)} read-only`, [], [p]);
-  for (const p of linux.maskedPaths ?? []) add('MASK', `mask ${q(p)}`, [], [p]);
+  for (const p of linux.maskedPaths ?? []) add('MASK', `mask ${q(p)}`, [], linux.mountLabel ? [p, linux.mountLabel] : [p]);
   // Last of the mount work: an unbindable tree would refuse the bind mounts just above.
   if (rootProp !== undefined) add('ROOT_PROPAGATE', `make \`/\` ${flagNames(rootProp)} (rootfsPropagation)`, [rootProp]);
   if (spec.root?.readonly) add('REMOUNT', 'remount `/` read-only', [MS.RDONLY], ['/']);
@@ -525,7 +527,7 @@ type Add = (op: Op['op'], what: string, ints?: (number | bigint)[], strs?: strin
 // bind of the container's own cgroup; on v1/hybrid hosts a tmpfs with one directory per v1
 // hierarchy, each a cgroup mount (with a cgroup namespace) or a bind of the container's cgroup in
 // that hierarchy, read-only as the options say. runc does not expose the hybrid `unified` tree.
-function compileCgroupMount(m: Mount, dest: string, opts: ParsedMountOptions, cgroupNs: boolean, host: HostFacts, add: Add): void {
+function compileCgroupMount(m: Mount, dest: string, opts: ParsedMountOptions, cgroupNs: boolean, host: HostFacts, add: Add, label: string): void {
   if (host.cgroup.mode === 'v2') {
     if (cgroupNs || !host.cgroup.unifiedDir) {
       add('MOUNT', `mount \`cgroup2\` on ${q(dest)} (${flagNames(opts.flags)})`, [opts.flags, opts.propagation, 0], ['cgroup2', dest, 'cgroup2', '']);
@@ -536,7 +538,8 @@ function compileCgroupMount(m: Mount, dest: string, opts: ParsedMountOptions, cg
     return;
   }
   const tmpfsFlags = opts.flags & ~MS.RDONLY;
-  add('MOUNT', `mount \`tmpfs\` on ${q(dest)} (type tmpfs, ${flagNames(tmpfsFlags)}, mode=755)`, [tmpfsFlags, opts.propagation, 0], ['tmpfs', dest, 'tmpfs', 'mode=755']);
+  const tmpfsData = label ? `mode=755,${label}` : 'mode=755';
+  add('MOUNT', `mount \`tmpfs\` on ${q(dest)} (type tmpfs, ${flagNames(tmpfsFlags)}, ${tmpfsData})`, [tmpfsFlags, opts.propagation, 0], ['tmpfs', dest, 'tmpfs', tmpfsData]);
   for (const h of host.cgroup.v1) {
     const sub = `${dest}/${h.name}`;
     if (cgroupNs) {

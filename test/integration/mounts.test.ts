@@ -96,7 +96,7 @@ function opts(out: string, mp: string): string[] {
 
 function superOpts(out: string, mp: string): string[] {
   const f = lines(out).get(mp)!.split(' ');
-  return f[f.indexOf('-') + 2]!.split(',');
+  return f[f.indexOf('-') + 3]!.split(',');
 }
 
 const tmpfsAt = (dest: string, options: string[]): OciMount => ({ destination: dest, type: 'tmpfs', source: 'tmpfs', options });
@@ -209,10 +209,12 @@ describe('recursive attributes (mount_setattr AT_RECURSIVE)', () => {
   });
 
   it('ratime and rnostrictatime mean the recursive atime/nostrictatime (runc 1.1.5: EINVAL)', () => {
-    for (const o of ['ratime', 'rnostrictatime']) {
-      const r = run(runc, { mounts: [{ destination: '/r', type: 'bind', source: src, options: ['rbind', 'noatime', o] }] }, 'true');
+    for (const [first, o] of [['rnoatime', 'ratime'], ['rstrictatime', 'rnostrictatime']]) {
+      const r = run(runc, { mounts: [{ destination: '/r', type: 'bind', source: src, options: ['rbind', o!] }] }, 'true');
       assert.notEqual(r.status, 0, `runc 1.1.5 was expected to fail on ${o}`);
-      const t = run(ts, { mounts: [{ destination: '/r', type: 'bind', source: src, options: ['rbind', 'rnoatime', o] }] }, MOUNTS('/r'));
+      const alone = run(ts, { mounts: [{ destination: '/r', type: 'bind', source: src, options: ['rbind', o!] }] }, MOUNTS('/r'));
+      assert.deepEqual(opts(alone.stdout, '/r/sub'), ['rw', 'relatime'], show(alone));
+      const t = run(ts, { mounts: [{ destination: '/r', type: 'bind', source: src, options: ['rbind', first!, o!] }] }, MOUNTS('/r'));
       assert.equal(t.status, 0, show(t));
       assert.deepEqual(opts(t.stdout, '/r'), ['rw', 'relatime'], o);
       assert.deepEqual(opts(t.stdout, '/r/sub'), ['rw', 'relatime'], o);
@@ -300,17 +302,25 @@ describe('attacks: symlinks planted in the image never lead a mount, a mkdir or 
 
   it('mount destination: an absolute symlink to a host directory (and a missing target below it)', () => {
     for (const dest of ['/evil', '/evil/new/deeper']) {
-      const t = run(ts, { mounts: [tmpfsAt(dest, ['nodev'])], image: `ln -s ${host}/dir evil` }, `${MOUNTS('/')} | grep ' nodev,'`);
+      // Where the symlink leads inside the root exists: the mount lands there.
+      const t = run(ts, { mounts: [tmpfsAt(dest, ['nodev'])], image: `mkdir -p .${host}/dir && ln -s ${host}/dir evil` }, `${MOUNTS('/')} | grep ' rw,nodev,'`);
       assert.equal(t.status, 0, show(t));
-      // The mount is inside the root, where the symlink leads when / is the rootfs.
       assert.ok(lines(t.stdout).has(`${host}/dir${dest.slice('/evil'.length)}`), t.stdout);
       unchanged(dest);
+      // Where it leads nowhere inside the root (only on the host): a clean error, nothing made
+      // (runc creates the directories the symlink names inside its rootfs instead).
+      const u = run(ts, { mounts: [tmpfsAt(dest, ['nodev'])], image: `ln -s ${host}/dir evil` }, 'true');
+      assert.equal(u.status, 1, show(u));
+      assert.match(errMsg(u), new RegExp(`mount \`tmpfs\` on \`${dest}\` .*: mkdir ${dest}: ENOENT`));
+      unchanged(`${dest} (dangling)`);
     }
   });
 
-  it('mount destination: a relative symlink climbing out with ../', () => {
-    const t = run(ts, { mounts: [tmpfsAt('/evil/x', [])], image: `ln -s ../../../../../../../../${host.slice(1)}/dir evil` }, 'true');
+  it('mount destination: a relative symlink climbing out with ../ stays in the root', () => {
+    const t = run(ts, { mounts: [tmpfsAt('/evil/x', ['nodev'])], image: `mkdir -p .${host}/dir && ln -s ../../../../../../../../${host.slice(1)}/dir evil` },
+      `${MOUNTS('/')} | grep ' rw,nodev,'`);
     assert.equal(t.status, 0, show(t));
+    assert.ok(lines(t.stdout).has(`${host}/dir/x`), t.stdout);
     unchanged('relative ../ symlink');
   });
 
@@ -318,13 +328,18 @@ describe('attacks: symlinks planted in the image never lead a mount, a mkdir or 
     const file = path.join(tmp, 'bindsrc');
     fs.writeFileSync(file, 'BIND\n');
     for (const dest of ['/evil', '/evil2/newfile']) {
-      const t = run(ts, {
-        mounts: [{ destination: dest, type: 'bind', source: file, options: ['bind', 'ro'] }],
-        image: `ln -s ${host}/secret evil && ln -s ${host}/dir evil2`,
-      }, `cat ${dest}`);
+      const bind = [{ destination: dest, type: 'bind', source: file, options: ['bind', 'ro'] }];
+      // The targets exist inside the root: the file is bound there.
+      const t = run(ts, { mounts: bind, image: `mkdir -p .${host}/dir && echo IMG > .${host}/secret && ln -s ${host}/secret evil && ln -s ${host}/dir evil2` },
+        `cat ${dest}; ${MOUNTS('/')} | grep -c '^${host}/'`);
       assert.equal(t.status, 0, show(t));
-      assert.equal(t.stdout, 'BIND\n');
+      assert.equal(t.stdout, 'BIND\n1\n');
       unchanged(dest);
+      // Only on the host: a clean error, nothing created.
+      const u = run(ts, { mounts: bind, image: `ln -s ${host}/secret evil && ln -s ${host}/dir evil2` }, 'true');
+      assert.equal(u.status, 1, show(u));
+      assert.match(errMsg(u), /bind-mount .*: (create|mkdir) .*: (ELOOP|ENOENT)/);
+      unchanged(`${dest} (dangling)`);
     }
   });
 
@@ -349,7 +364,7 @@ describe('attacks: symlinks planted in the image never lead a mount, a mkdir or 
   it('tmpcopyup: destination a symlink to a host directory, content with symlinks to host files', () => {
     const t = run(ts, {
       mounts: [tmpfsAt('/var/tmp', ['tmpcopyup']), tmpfsAt('/evil', ['tmpcopyup'])],
-      image: `mkdir -p var/tmp && ln -s ${host}/secret var/tmp/abs && ln -s ../../../../../../../${host.slice(1)}/secret var/tmp/rel && ln -s ${host} evil`,
+      image: `mkdir -p var/tmp .${host} && ln -s ${host}/secret var/tmp/abs && ln -s ../../../../../../../${host.slice(1)}/secret var/tmp/rel && ln -s ${host} evil`,
     }, 'cat /var/tmp/abs /var/tmp/rel 2>&1; readlink /var/tmp/abs');
     assert.equal(t.status, 0, show(t));
     assert.doesNotMatch(t.stdout, /HOST-SECRET/);
@@ -364,7 +379,7 @@ describe('attacks: symlinks planted in the image never lead a mount, a mkdir or 
       assert.match(errMsg(t), /create device `\/dv` \(c 1:3\): \/dv exists and is not the requested device/);
       unchanged(image);
     }
-    const t = run(ts, { linux: { devices: [{ path: '/dd/newdev', type: 'c', major: 1, minor: 3 }] }, image: `ln -s ${host}/dir dd` }, `stat -c '%n %t:%T' ${host}/dir/newdev`);
+    const t = run(ts, { linux: { devices: [{ path: '/dd/newdev', type: 'c', major: 1, minor: 3 }] }, image: `mkdir -p .${host}/dir && ln -s ${host}/dir dd` }, `stat -c '%n %t:%T' ${host}/dir/newdev`);
     assert.equal(t.status, 0, show(t));
     assert.match(t.stdout, /newdev 1:3/);
     unchanged('device below a symlinked directory');
@@ -377,6 +392,7 @@ describe('linux.devices', () => {
     { path: '/dev/u1', type: 'u', major: 1, minor: 5, fileMode: 0o640, uid: 5, gid: 7 },
     { path: '/dev/b1', type: 'b', major: 7, minor: 200, fileMode: 0o600 },
     { path: '/dev/p1', type: 'p' },
+    // The chown after the chmod drops set-user-ID (the kernel's rule), in runc as here.
     { path: '/elsewhere/deep/c2', type: 'c', major: 1, minor: 9, fileMode: 0o6644, gid: 3 },
   ];
   const LIST = 'for f in /dev/c1 /dev/u1 /dev/b1 /dev/p1 /elsewhere/deep/c2; do stat -c "%n %A %u:%g %t:%T %F" $f; done; ls -ln /dev/c1';
@@ -388,7 +404,7 @@ describe('linux.devices', () => {
     assert.match(o.t, /^\/dev\/u1 crw-r----- 5:7 1:5 character special file$/m);
     assert.match(o.t, /^\/dev\/b1 brw------- 0:0 7:c8 block special file$/m);
     assert.match(o.t, /^\/dev\/p1 prw-rw-rw- 0:0 0:0 fifo$/m);
-    assert.match(o.t, /^\/elsewhere\/deep\/c2 crwSr-Sr-- 0:3 1:9 character special file$/m);
+    assert.match(o.t, /^\/elsewhere\/deep\/c2 crw-r-Sr-- 0:3 1:9 character special file$/m);
   });
 
   it('an existing file that is not the device is an error (config-linux.md; runc 1.1.5 keeps the file)', () => {
@@ -460,11 +476,32 @@ describe('maskedPaths and readonlyPaths edge cases, as runc 1.1.5', () => {
 });
 
 describe('mountLabel', () => {
-  it('without SELinux on the host: accepted and without effect, exactly as runc 1.1.5', () => {
-    assert.ok(!fs.existsSync('/sys/fs/selinux/enforce'), 'this test expects a host without SELinux');
-    const c: Case = { linux: { mountLabel: 'system_u:object_r:container_file_t:s0:c1,c2' }, mounts: [tmpfsAt('/t', [])] };
-    const o = both(c, MOUNTS('/t'));
+  // runc 1.1.5 appends `context="<label>"` to the data of the mounts it labels (tmpfs, devpts and
+  // other non-bind mounts but proc, sysfs, mqueue and cgroup; the tmpfs of a masked directory)
+  // whether or not SELinux is enabled; a kernel without SELinux refuses that option. tsrunc does
+  // the same, so the same configs work and fail.
+  const LABEL = 'system_u:object_r:container_file_t:s0:c1,c2';
+  before(() => assert.ok(!fs.existsSync('/sys/fs/selinux/enforce'), 'these tests expect a host without SELinux'));
+
+  it('the default mounts: both fail at the /dev tmpfs, with the label in the mount data', () => {
+    const c: Case = { linux: { mountLabel: LABEL } };
+    const r = run(runc, c, 'true');
+    assert.match(errMsg(r), /at "\/dev": .*data: mode=755,size=65536k,context="system_u:object_r:container_file_t:s0:c1,c2": invalid argument/);
+    const t = run(ts, c, 'true');
+    assert.equal(t.status, 1, show(t));
+    assert.equal(errMsg(t), `tsrunc run failed: mount \`tmpfs\` on \`/dev\` (type tmpfs, nosuid|strictatime, mode=755,size=65536k,context="${LABEL}"): mount: EINVAL (step 5)`);
+  });
+
+  it('only proc, sysfs and binds: both run; a masked directory (tmpfs) fails in both', () => {
+    const only = (cfg: OciConfig) => { cfg.mounts = cfg.mounts!.filter((m) => m.type === 'proc' || m.type === 'sysfs'); };
+    const ok: Case = { linux: { mountLabel: LABEL, maskedPaths: ['/proc/kcore'] }, edit: only };
+    const o = both(ok, MOUNTS('/proc'));
     assert.equal(o.t, o.r);
-    assert.doesNotMatch(o.t, /context=/);
+    const bad: Case = { linux: { mountLabel: LABEL, maskedPaths: ['/proc/acpi'] }, edit: only };
+    const r = run(runc, bad, 'true');
+    assert.match(errMsg(r), /can't mask path \/proc\/acpi: .*invalid argument/);
+    const t = run(ts, bad, 'true');
+    assert.equal(t.status, 1, show(t));
+    assert.match(errMsg(t), /^tsrunc run failed: mask `\/proc\/acpi`: create tmpfs: EINVAL/);
   });
 });
