@@ -7,8 +7,9 @@
 //      keyring, oom_score_adj
 //   2. exec.fifo O_PATH handle (the state dir is unreachable after pivot_root)
 //   3. "/" made rslave (or rootfsPropagation), the rootfs bind-mounted on itself
-//   4. config mounts in config order (cgroup and sysfs-without-netns expanded)
-//   5. default devices and /dev symlinks, then linux.devices
+//   4. config mounts in config order (cgroup and sysfs-without-netns expanded), each followed by
+//      its recursive attributes and further propagation options (MOUNT_ATTRS)
+//   5. default devices, linux.devices, then the /dev symlinks (runc's order)
 //   6. pivot_root (or MS_MOVE + chroot with --no-pivot)
 //   7. hostname, domainname, sysctls (through a private procfs)
 //   8. the delayed read-only remounts of mounts that steps 4-5 wrote into (a `ro` /dev), then
