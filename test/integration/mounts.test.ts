@@ -178,6 +178,26 @@ describe('the option table of config.md, from inside', () => {
     assert.notEqual(run(runc, { mounts: [tmpfsAt('/mnt', ['remount'])] }, 'true').status, 0);
   });
 
+  it('bind targets: a file onto a missing path makes a file, a directory makes a directory; a mismatch fails in both runtimes', () => {
+    const file = path.join(tmp, 'bindfile');
+    fs.writeFileSync(file, 'F\n');
+    const o = both({
+      mounts: [{ destination: '/new/f', type: 'bind', source: file, options: ['bind'] }, { destination: '/new/d', type: 'bind', source: src, options: ['rbind'] }],
+    }, 'stat -c "%n %F" /new/f /new/d; cat /new/f');
+    assert.equal(o.t, o.r);
+    assert.match(o.t, /^\/new\/f regular file$/m);
+    assert.match(o.t, /^\/new\/d directory$/m);
+    const mismatched: OciMount[] = [{ destination: '/etc', type: 'bind', source: file, options: ['bind'] },
+      { destination: '/etc/passwd', type: 'bind', source: src, options: ['rbind'] }];
+    for (const m of mismatched) {
+      const r = run(runc, { mounts: [m] }, 'true');
+      const t = run(ts, { mounts: [m] }, 'true');
+      assert.notEqual(r.status, 0, `runc: ${show(r)}`);
+      assert.equal(t.status, 1, show(t));
+      assert.match(errMsg(t), new RegExp(`bind-mount .* on \`${m.destination}\`.*(ENOTDIR|EISDIR)`));
+    }
+  });
+
   it('relative destinations are relative to `/` (with a warning), as in runc', () => {
     const o = both({ mounts: [tmpfsAt('rel/x', ['nodev'])] }, MOUNTS('/rel'));
     assert.equal(o.t, o.r);
