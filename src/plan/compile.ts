@@ -118,7 +118,7 @@ export function checkSupported(spec: Spec): void {
   if (l.uidMappings?.length) later('/linux/uidMappings');
   if (l.gidMappings?.length) later('/linux/gidMappings');
   if (l.seccomp) checkSeccompSupported(l.seccomp as unknown as LinuxSeccomp);
-  // linux.mountLabel: passed on as runc passes it (mountLabelData); create refuses it on a host
+  // linux.mountLabel: passed on as runc passes it (context= in compile); create refuses it on a host
   // with SELinux enabled, where file labels would be needed too (src/lifecycle/create.ts).
   if (l.personality) later('/linux/personality');
   if (l.intelRdt) later('/linux/intelRdt');
