@@ -17,6 +17,7 @@
 #include "netdev.h"
 #include "process.h"
 #include "ns.h"
+#include "mounts.h"
 
 using namespace tsrunc;
 
@@ -30,6 +31,10 @@ void OpMount(const Op &op) {
   int64_t procPolicy = op.ints.size() > 3 ? op.ints.at(3) : 0;
   bool procAllowed = procPolicy != 0;
   const std::string &src = op.strs.at(0), &dest = op.strs.at(1), &fstype = op.strs.at(2), &data = op.strs.at(3);
+  if (flags & MS_REMOUNT) {
+    RemountExisting(op);
+    return;
+  }
 
   // procfs and sysfs only on a real directory (runc's rule): an image that made /proc a symlink
   // (to /tmp, to anywhere) must not decide where the container's procfs lands.
@@ -119,7 +124,10 @@ void OpMknod(const Op &op) {
   if (pd.fd < 0) Fail(errno, "open " + parent);
   if (mknodat(pd.fd, base.c_str(), mode, dev) < 0) {
     if (errno != EEXIST) Fail(errno, "mknod");
-    return;  // the image or a bind mount already provides it
+    // The image or a bind mount already provides it. linux.devices (strict): it must be that
+    // device (config-linux.md); the default devices are kept whatever they are, as in runc.
+    if (op.ints.size() > 5 && op.ints.at(5) != 0) CheckExistingDevice(op.strs.at(0), mode, dev);
+    return;
   }
   if (fchmodat(pd.fd, base.c_str(), mode & 07777, 0) < 0) Fail(errno, "chmod");
   if (fchownat(pd.fd, base.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) Fail(errno, "chown");
@@ -216,7 +224,14 @@ void OpPivot(const Op &op) {
   } else {
     // pivot_root(".", ".") stacks the old root under the new one; making it rslave before the
     // lazy unmount keeps the unmount from propagating back to the host's mounts.
+    // After pivot_root our cwd is still the new root's own directory (the old root is stacked on
+    // top of it), so "." must be made to mean the old root first: without the fchdir the rslave
+    // below would hit the new root and every config mount under it, turning a `shared` mount
+    // private. The fd is the host's `/`, held only across these three calls.
+    Fd oldroot(open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+    if (oldroot.fd < 0) Fail(errno, "open old root");
     if (syscall(SYS_pivot_root, ".", ".") < 0) Fail(errno, "pivot_root");
+    if (fchdir(oldroot.fd) < 0) Fail(errno, "fchdir old root");
     if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) Fail(errno, "make old root rslave");
     if (umount2(".", MNT_DETACH) < 0) Fail(errno, "unmount old root");
   }
@@ -255,7 +270,10 @@ void OpMask(const Op &op) {
     Fd ctx(fsopen("tmpfs", FSOPEN_CLOEXEC));
     if (ctx.fd < 0) Fail(errno, "fsopen tmpfs");
     // What mount("tmpfs", path, "tmpfs", MS_RDONLY) gives: source "tmpfs", a read-only superblock.
+    // linux.mountLabel: runc mounts this tmpfs with `context=<label>` (a kernel without SELinux
+    // refuses the option, as it refuses runc's mount).
     if (fsconfig(ctx.fd, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 || fsconfig(ctx.fd, FSCONFIG_SET_FLAG, "ro", nullptr, 0) < 0 ||
+        (op.strs.size() > 1 && fsconfig(ctx.fd, FSCONFIG_SET_STRING, "context", op.strs[1].c_str(), 0) < 0) ||
         fsconfig(ctx.fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
       Fail(errno, "create tmpfs");
     }
@@ -696,6 +714,8 @@ void RunOp(const Op &op) {
     case OP_RECV_FIFO: OpRecvFifo(op); break;
     case OP_MOUNT_IDMAP: OpMountIdmap(op); break;
     case OP_BIND_DEVICE: OpBindDevice(op); break;
+    case OP_MOUNT_ATTRS: OpMountAttrs(op); break;
+    case OP_TMPCOPYUP: OpTmpCopyUp(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

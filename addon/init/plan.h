@@ -14,13 +14,13 @@
 //   3   | MOUNT           | flags, propagation, isBind,            | source, dest (in rootfs), fstype, data
 //       |                 | procAllowed (may land inside /proc)    |
 //   4   | MKNOD           | mode (S_IFCHR|perm...), major, minor,  | path (in rootfs)
-//       |                 | uid, gid                               |
+//       |                 | uid, gid[, strict]                     |
 //   5   | SYMLINK         | -                                      | target, linkpath (in rootfs)
 //   6   | OPEN_FIFO       | -                                      | exec.fifo host path
 //   7   | PIVOT_ROOT      | mode (0: pivot_root, 1: --no-pivot,    | rootfs
 //       |                 | 2: chroot only, no mount namespace)    |
 //   8   | REMOUNT         | flags (added to MS_REMOUNT|MS_BIND)    | path (in the container, after pivot)
-//   9   | MASK            | -                                      | path
+//   9   | MASK            | -                                      | path[, mountLabel (context=)]
 //  10   | READONLY        | -                                      | path
 //  11   | HOSTNAME        | -                                      | name
 //  12   | DOMAINNAME      | -                                      | name
@@ -68,6 +68,14 @@
 //  34   | BIND_DEVICE     | mode (S_IFCHR/S_IFBLK), major, minor   | path (the host's node of this path,
 //       |                 |                                        | checked to be that device, is bound
 //       |                 |                                        | on the same path in the rootfs)
+//  50   | MOUNT_ATTRS     | attr_set, attr_clr (MOUNT_ATTR_*),     | dest (resolved in the root; a
+//       |                 | recursive (AT_RECURSIVE), propagation  | mount's root): mount_setattr(2)
+//       |                 | (MS_SHARED... without MS_REC; 0: none) | (rro..., extra propagation)
+//  51   | TMPCOPYUP       | as MOUNT (a tmpfs)                     | as MOUNT: the tmpfs gets a copy of
+//       |                 |                                        | the image's dest (no symlink followed)
+//
+// MOUNT with MS_REMOUNT in its flags changes the mount already at dest (nothing is created).
+// MKNOD has a 6th int, strict (linux.devices): an existing file must be that device.
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -115,6 +123,8 @@ enum OpCode : uint32_t {
   OP_RECV_FIFO = 32,
   OP_MOUNT_IDMAP = 33,
   OP_BIND_DEVICE = 34,
+  OP_MOUNT_ATTRS = 50,
+  OP_TMPCOPYUP = 51,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

@@ -1,6 +1,7 @@
 // The container's filesystem: config.md (Root, Mounts, Linux mount options) and config-linux.md
 // (Default Filesystems, Masked Paths, Readonly Paths).
 
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultConfig, OciMount } from '../lib/config';
@@ -211,6 +212,56 @@ export const filesystemChecks: CheckDef[] = [
       const m = mountAt(mounts, '/mnt/ro');
       assert(m && m.options.includes('ro'), `/mnt/ro mount options: ${m ? m.options.join(',') : 'not mounted'}`);
       assert(!fs.existsSync(path.join(b.dir, 'data-rw/created')), 'the probe\'s test file is left on the host');
+    },
+  },
+  {
+    group: 'filesystem',
+    name: 'recursive mount options (rro, rnosuid, rnoexec) on an rbind reach its submounts',
+    spec: 'config.md#linux-mount-options (rro, rnosuid, rnoexec: "Recursive ro/nosuid/noexec", AT_RECURSIVE)',
+    fn: (t) => {
+      const b = t.bundle();
+      const src = path.join(b.dir, 'rec-src');
+      fs.mkdirSync(path.join(src, 'sub'), { recursive: true });
+      // A submount on the host side, which the rbind carries into the container.
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', path.join(src, 'sub')]);
+      try {
+        t.editConfig(b, (c) => {
+          c.mounts!.push({ destination: '/conf/rec', type: 'bind', source: src, options: ['rbind', 'rro', 'rnosuid', 'rnoexec'] });
+          c.process!.args = ['/probe', 'each', 'mounts', '--', 'write', '/conf/rec/sub'];
+        });
+        const [mounts, w] = t.runBundle<[ProbeMount[], WriteRes]>(b).json;
+        const problems: string[] = [];
+        for (const d of ['/conf/rec', '/conf/rec/sub']) {
+          const m = mountAt(mounts, d);
+          if (!m) { problems.push(`${d}: not mounted`); continue; }
+          for (const o of ['ro', 'nosuid', 'noexec']) if (!m.options.includes(o)) problems.push(`${d}: ${o} not in ${m.options.join(',')}`);
+        }
+        if (w['/conf/rec/sub'] !== 'EROFS') problems.push(`write to the submount /conf/rec/sub: ${w['/conf/rec/sub']}, want EROFS`);
+        if (problems.length) fail(problems.join('; '));
+      } finally {
+        execFileSync('umount', ['-l', path.join(src, 'sub')]);
+      }
+    },
+  },
+  {
+    group: 'filesystem',
+    name: 'tmpcopyup: the tmpfs starts with the content of the directory it covers',
+    spec: 'config.md#linux-mount-options (tmpcopyup: "copy up the contents to a tmpfs")',
+    fn: (t) => {
+      const b = t.bundle((c) => {
+        c.mounts!.push({ destination: '/conf/copy', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] });
+        c.process!.args = ['/probe', 'each', 'mounts', '--', 'read', '/conf/copy/f', '/conf/copy/d/g', '--', 'write', '/conf/copy'];
+      });
+      fs.mkdirSync(path.join(b.rootfs, 'conf/copy/d'), { recursive: true });
+      fs.writeFileSync(path.join(b.rootfs, 'conf/copy/f'), 'image-f');
+      fs.writeFileSync(path.join(b.rootfs, 'conf/copy/d/g'), 'image-g');
+      const [mounts, rd, w] = t.runBundle<[ProbeMount[], ReadRes, WriteRes]>(b).json;
+      const m = mountAt(mounts, '/conf/copy');
+      assert(m && m.fstype === 'tmpfs', `/conf/copy: ${m ? m.fstype : 'not mounted'}`);
+      assertEq(rd['/conf/copy/f'].data, 'image-f', 'content of /conf/copy/f');
+      assertEq(rd['/conf/copy/d/g'].data, 'image-g', 'content of /conf/copy/d/g');
+      assertEq(w['/conf/copy'], 'ok', 'write to the tmpfs');
+      assert(fs.readdirSync(path.join(b.rootfs, 'conf/copy')).sort().join(',') === 'd,f', 'the probe wrote into the image instead of the tmpfs');
     },
   },
   {

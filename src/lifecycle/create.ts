@@ -49,6 +49,14 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
       ? '--systemd-cgroup: the systemd cgroup manager is not supported by this version of tsrunc'
       : 'systemd not running on this host, cannot use systemd cgroups manager');
   }
+  if (spec.linux?.mountLabel) {
+    // The compiler passes it on as runc 1.1.5 does, as the `context="..."` option of the mounts
+    // runc labels, whether or not SELinux is enabled (go-selinux's FormatMountLabel does not ask).
+    // With SELinux, runc also labels files (mqueue, setfilecon), which tsrunc does not: refuse.
+    if (selinuxEnabled()) {
+      throw new TsruncError('E_UNSUPPORTED', 'config.json: /linux/mountLabel: SELinux is enabled on this host and mount labels are not supported by this version of tsrunc');
+    }
+  }
   const host = cg.readCgroupHost();
   const record = cg.resolveCgroupPaths(host, cg.readOwnCgroups(), spec.linux?.cgroupsPath, o.id);
   const cgroup = new cg.CgroupManager(record, { native: lazyBpf });
@@ -65,6 +73,11 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
     spec, bundle, rootfs, plan, cgroup, devices: cg.deviceRulesForSpec(spec.linux),
     resources: cg.resourcesOf(spec.linux?.resources), keepFds, netDevices,
   };
+}
+
+/** SELinux is enabled when selinuxfs is mounted where the kernel puts it (go-selinux's test). */
+export function selinuxEnabled(): boolean {
+  return fs.existsSync('/sys/fs/selinux/enforce');
 }
 
 /** systemd socket activation: LISTEN_FDS is honoured only when LISTEN_PID is us (as runc). */

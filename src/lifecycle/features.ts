@@ -13,7 +13,7 @@
 // The result does not depend on the host (features.md: irrelevant to the host's kernel).
 import { TsruncError } from '../errors';
 import { checkSupported } from '../plan/compile';
-import { CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS } from '../plan/tables';
+import { CAPABILITIES, EXTENSION_OPTIONS, MOUNT_FLAGS, PROPAGATION_FLAGS, RECURSIVE_FLAGS } from '../plan/tables';
 import { MPOL_FLAGS, MPOL_MODES } from '../plan/process';
 import { SECCOMP_OPERATORS, SECCOMP_SPEC_ACTIONS, SECCOMP_SPEC_ARCHS, SECCOMP_SPEC_FLAGS } from '../plan/seccomp';
 import type { CgroupMode } from '../cgroup/host';
@@ -126,11 +126,11 @@ export function features(): Features {
     s.hooks = { [h]: [{ path: '/bin/true' }] };
   }));
 
-  // Options that set or clear mount flags or propagation, and the idmap extensions (on a bind mount
-  // with its maps); anything else is filesystem data (features.md: not listed). The recursive
-  // (mount_setattr) options are refused by checkSupported (UNSUPPORTED_MOUNT_OPTIONS).
+  // Options tsrunc itself recognises (flags, propagation, recursive attributes, tmpcopyup) on a
+  // tmpfs, and the idmap extensions on a bind mount with its maps; anything else is filesystem data
+  // (features.md: not listed).
   const mountOptions = [
-    ...[...Object.keys(MOUNT_FLAGS), ...Object.keys(PROPAGATION_FLAGS)]
+    ...[...Object.keys(MOUNT_FLAGS), ...Object.keys(PROPAGATION_FLAGS), ...Object.keys(RECURSIVE_FLAGS), ...EXTENSION_OPTIONS]
       .filter((o) => accepted(`mount option ${o}`, (s) => {
         s.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: [o] });
       })),

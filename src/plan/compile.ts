@@ -7,8 +7,9 @@
 //      keyring, oom_score_adj
 //   2. exec.fifo O_PATH handle (the state dir is unreachable after pivot_root)
 //   3. "/" made rslave (or rootfsPropagation), the rootfs bind-mounted on itself
-//   4. config mounts in config order (cgroup and sysfs-without-netns expanded)
-//   5. default devices and /dev symlinks, then linux.devices
+//   4. config mounts in config order (cgroup and sysfs-without-netns expanded), each followed by
+//      its recursive attributes and further propagation options (MOUNT_ATTRS)
+//   5. default devices, linux.devices, then the /dev symlinks (runc's order)
 //   6. pivot_root (or MS_MOVE + chroot with --no-pivot)
 //   7. hostname, domainname, sysctls (through a private procfs)
 //   8. the delayed read-only remounts of mounts that steps 4-5 wrote into (a `ro` /dev), then
@@ -24,7 +25,7 @@ import { TsruncError } from '../errors';
 import type { IdMapping, Linux, LinuxSeccomp, Mount, Namespace, Spec } from '../spec/types';
 import { CLONE, MS, type IdmapPlan, type NamespacePlan, type Op, type Plan, type SendFd } from './ops';
 import {
-  CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS, flagNames,
+  CAPABILITIES, EXTENSION_OPTIONS, MOUNT_ATTR, MOUNT_FLAGS, PROPAGATION_FLAGS, RECURSIVE_FLAGS, RLIMITS, flagNames,
 } from './tables';
 import { actionName, checkSeccompSupported, seccompPlan } from './seccomp';
 import { formatProblem, type SpecProblem } from '../spec/checks';
@@ -114,16 +115,14 @@ export function unsupportedProblems(spec: Spec): SpecProblem[] {
     if (ns.path && ns.type !== 'time') unsupported(`/linux/namespaces/${i}/path`, 'joining an existing namespace is not supported yet');
   });
   if (l.seccomp) out.push(...seccompUnsupported(l.seccomp as unknown as LinuxSeccomp));
-  if (l.mountLabel) later('/linux/mountLabel');
+  // linux.mountLabel: passed on as runc passes it (context= in compile); create refuses it on a host
+  // with SELinux enabled, where file labels would be needed too (src/lifecycle/create.ts).
   if (l.intelRdt) later('/linux/intelRdt');
   if (l.netDevices && (l.namespaces ?? []).some((n) => n.type === 'network' && n.path)) later('/linux/netDevices (into a joined network namespace)');
   // linux.resources: every field is applied by the cgroup manager's mapping table (src/cgroup/
   // resources-v1.ts, resources-v2.ts) before the init is cloned. What one kind of host cannot do
   // (unified keys on v1, realtime cpu and net_cls/net_prio on v2) is refused there, naming the
   // field, because it depends on the host rather than on the config.
-  (spec.mounts ?? []).forEach((m, i) => {
-    for (const o of m.options ?? []) if (UNSUPPORTED_MOUNT_OPTIONS.includes(o)) later(`/mounts/${i}/options (${o})`);
-  });
   return out;
 }
 
@@ -174,11 +173,61 @@ export function planProblems(spec: Spec): SpecProblem[] {
   return out;
 }
 
-interface ParsedMountOptions { flags: number; propagation: number; data: string[] }
+interface ParsedMountOptions {
+  flags: number;
+  /** The first propagation option (MS_SHARED|MS_REC, ...), 0 if none. */
+  propagation: number;
+  /** Every propagation option in order: each is applied in turn, as runc does (the first by MOUNT). */
+  propagations: number[];
+  /** The recursive options as mount_setattr(2) attributes (MOUNT_ATTR_*); `any` when one was given. */
+  rec: { set: number; clear: number; any: boolean };
+  copyUp: boolean;
+  data: string[];
+}
+
+/**
+ * The recursive options (`rro`, `rnoatime`, ...) of one mount, in order, as mount_setattr(2)
+ * attributes. Each option sets or clears the MS_* flag it mirrors, later ones winning; the atime
+ * options then become one atime mode as mount(2) decides it: strictatime, else noatime, else
+ * relatime (mount_setattr takes the mode as an enum under MOUNT_ATTR__ATIME, never a single bit).
+ * runc 1.1.5 passes `ratime`/`rnostrictatime` as a lone cleared bit, which the kernel refuses
+ * (EINVAL); config.md defines them as the recursive `atime`/`nostrictatime`, which this does.
+ */
+export function recursiveAttrs(options: string[]): { set: number; clear: number; any: boolean } {
+  let on = 0;
+  let off = 0;
+  let any = false;
+  let atime = false;
+  const ATIMES = MS.NOATIME | MS.RELATIME | MS.STRICTATIME;
+  for (const o of options) {
+    const f = RECURSIVE_FLAGS[o];
+    if (!f) continue;
+    any = true;
+    const bit = (f.set ?? f.clear)!;
+    if (bit & ATIMES) atime = true;
+    if (f.set) { on |= bit; off &= ~bit; } else { off |= bit; on &= ~bit; }
+  }
+  const pairs: [number, number][] = [
+    [MS.RDONLY, MOUNT_ATTR.RDONLY], [MS.NOSUID, MOUNT_ATTR.NOSUID], [MS.NODEV, MOUNT_ATTR.NODEV],
+    [MS.NOEXEC, MOUNT_ATTR.NOEXEC], [MS.NODIRATIME, MOUNT_ATTR.NODIRATIME], [MS.NOSYMFOLLOW, MOUNT_ATTR.NOSYMFOLLOW],
+  ];
+  let set = 0;
+  let clear = 0;
+  for (const [ms, attr] of pairs) {
+    if (on & ms) set |= attr;
+    if (off & ms) clear |= attr;
+  }
+  if (atime) {
+    clear |= MOUNT_ATTR.ATIME_MASK;
+    set |= on & MS.STRICTATIME ? MOUNT_ATTR.STRICTATIME : on & MS.NOATIME ? MOUNT_ATTR.NOATIME : MOUNT_ATTR.RELATIME;
+  }
+  return { set, clear, any };
+}
 
 export function parseMountOptions(options: string[] = []): ParsedMountOptions {
   let flags = 0;
-  let propagation = 0;
+  const propagations: number[] = [];
+  let copyUp = false;
   const data: string[] = [];
   for (const o of options) {
     const f = MOUNT_FLAGS[o];
@@ -186,14 +235,36 @@ export function parseMountOptions(options: string[] = []): ParsedMountOptions {
       if (f.set) flags |= f.set;
       if (f.clear) flags &= ~f.clear;
     } else if (PROPAGATION_FLAGS[o] !== undefined) {
-      propagation |= PROPAGATION_FLAGS[o]!;
+      propagations.push(PROPAGATION_FLAGS[o]!);
     } else if (o === 'idmap' || o === 'ridmap') {
       // not for mount(2) (config.md): see idmapOf
+    } else if (RECURSIVE_FLAGS[o] !== undefined) {
+      // recursiveAttrs below
+    } else if (EXTENSION_OPTIONS.includes(o)) {
+      if (o === 'tmpcopyup') copyUp = true;
     } else {
       data.push(o);
     }
   }
-  return { flags, propagation, data };
+  return { flags, propagation: propagations[0] ?? 0, propagations, rec: recursiveAttrs(options), copyUp, data };
+}
+
+/** mount_setattr attributes as option names, for plan dumps. */
+function attrNames(set: number, clear: number): string {
+  const names: string[] = [];
+  const bits: [string, number][] = [
+    ['ro', MOUNT_ATTR.RDONLY], ['nosuid', MOUNT_ATTR.NOSUID], ['nodev', MOUNT_ATTR.NODEV], ['noexec', MOUNT_ATTR.NOEXEC],
+    ['nodiratime', MOUNT_ATTR.NODIRATIME], ['nosymfollow', MOUNT_ATTR.NOSYMFOLLOW],
+  ];
+  for (const [n, b] of bits) {
+    if (set & b) names.push(n);
+    else if (clear & b) names.push(n === 'ro' ? 'rw' : n.replace(/^no/, ''));
+  }
+  if (clear & MOUNT_ATTR.ATIME_MASK) {
+    const mode = set & MOUNT_ATTR.ATIME_MASK;
+    names.push(mode === MOUNT_ATTR.STRICTATIME ? 'strictatime' : mode === MOUNT_ATTR.NOATIME ? 'noatime' : 'relatime');
+  }
+  return names.join(',') || 'nothing';
 }
 
 function capMask(names: string[] | undefined): bigint {
@@ -362,11 +433,33 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   // A read-only mount that tsrunc still has to write into (a `ro` tmpfs on /dev that gets the
   // devices, /dev/pts, /dev/shm) is mounted writable and made read-only at step 8, as runc does.
   const delayedReadonly: string[] = [];
+  // Recursive attributes of such a mount (`rro`) wait with it: they are applied after pivot_root.
+  const delayedAttrs: [number, number, string][] = [];
+  const recAttrs = (dest: string, rec: ParsedMountOptions['rec'], delay: boolean) => {
+    if (!rec.any) return;
+    if (delay) delayedAttrs.push([rec.set, rec.clear, dest]);
+    else add('MOUNT_ATTRS', `set ${attrNames(rec.set, rec.clear)} on ${q(dest)} and every mount below it`, [rec.set, rec.clear, 1, 0], [dest]);
+  };
+  // Propagation options after the first (which MOUNT applies), each in turn as runc does.
+  const morePropagation = (dest: string, opts: ParsedMountOptions) => {
+    for (const p of opts.propagations.slice(1)) {
+      add('MOUNT_ATTRS', `make ${q(dest)} ${flagNames(p)}`, [0, 0, p & MS.REC ? 1 : 0, p & ~MS.REC], [dest]);
+    }
+  };
+  const label = linux.mountLabel ? `context=${JSON.stringify(linux.mountLabel)}` : '';
   mounts.forEach(({ m, dest }, i) => {
     const opts = parseMountOptions(m.options);
     const idmap = idmapOf(m, i, isBind(m), userNs ? { uid: linux.uidMappings ?? [], gid: linux.gidMappings ?? [] } : undefined);
+    if (label && !['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2'].includes(m.type ?? '') && !isBind(m)) opts.data.push(label);
+    if (opts.copyUp && (m.type !== 'tmpfs' || isBind(m))) {
+      invalid(`/mounts/${i}/options: tmpcopyup is only for tmpfs mounts (type ${JSON.stringify(m.type ?? '')})`);
+    }
+    const delay = (opts.flags & MS.RDONLY || opts.rec.set & MOUNT_ATTR.RDONLY) &&
+      created.some((p, j) => p !== '' && p !== dest && isUnder(p, dest) && (j >= mounts.length || j > i));
     if (isCgroup(m)) {
-      compileCgroupMount(m, dest, opts, nsTypes.has('cgroup'), o.host, add);
+      compileCgroupMount(m, dest, opts, nsTypes.has('cgroup'), o.host, add, label);
+      recAttrs(dest, opts.rec, false);
+      morePropagation(dest, opts);
       return;
     }
     // sysfs needs a network namespace owned by the user namespace: without a new one, a mapped
@@ -379,8 +472,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     }
     const bind = isBind(m);
     const proc = procMountPolicy(m, dest, bind);
-
-    if (opts.flags & MS.RDONLY && created.some((p, j) => p !== '' && p !== dest && isUnder(p, dest) && (j >= mounts.length || j > i))) {
+    if (delay && opts.flags & MS.RDONLY) {
       opts.flags &= ~MS.RDONLY;
       delayedReadonly.push(dest);
     }
@@ -394,14 +486,20 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     }
     if (bind) {
       const src = path.resolve(o.bundle, m.source ?? '');
-      add('MOUNT', `bind-mount ${q(src)} on ${q(dest)} (${flagNames(opts.flags | MS.BIND)})`,
+      add('MOUNT', `${opts.flags & MS.REMOUNT ? 'remount' : 'bind-mount'} ${q(src)} on ${q(dest)} (${flagNames(opts.flags | MS.BIND)})`,
         [opts.flags | MS.BIND, opts.propagation, 1, proc], [src, dest, '', '']);
-      return;
+    } else {
+      const type = m.type ?? '';
+      const data = opts.data.join(',');
+      const what = `${q(m.source ?? type)} on ${q(dest)} (type ${type}, ${flagNames(opts.flags)}${data ? `, ${data}` : ''})`;
+      if (opts.copyUp) {
+        add('TMPCOPYUP', `mount ${what} with a copy of the image's ${q(dest)}`, [opts.flags, opts.propagation, 0, proc], [m.source ?? type, dest, type, data]);
+      } else {
+        add('MOUNT', `${opts.flags & MS.REMOUNT ? 'remount' : 'mount'} ${what}`, [opts.flags, opts.propagation, 0, proc], [m.source ?? type, dest, type, data]);
+      }
     }
-    const type = m.type ?? '';
-    const data = opts.data.join(',');
-    add('MOUNT', `mount ${q(m.source ?? type)} on ${q(dest)} (type ${type}, ${flagNames(opts.flags)}${data ? `, ${data}` : ''})`,
-      [opts.flags, opts.propagation, 0, proc], [m.source ?? type, dest, type, data]);
+    morePropagation(dest, opts);
+    recAttrs(dest, opts.rec, Boolean(delay));
   });
 
   // 5. The default devices every container gets (runtime-spec config-linux.md "Default Devices"),
@@ -419,17 +517,24 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
       }
       add('MKNOD', `create device ${q(d.path)} (c ${d.major}:${d.minor})`, [S_IFCHR | 0o666, d.major, d.minor, 0, 0], [d.path]);
     }
-    for (const [target, link] of DEV_SYMLINKS) add('SYMLINK', `symlink ${q(link)} -> ${q(target)}`, [], [target, link]);
   }
+  // linux.devices ('u', unbuffered, is a character device; 'p' a FIFO, with 0:0), before the /dev
+  // symlinks as in runc. fileMode defaults to 0666 and uid/gid to 0 (runc); its file-type bits
+  // are ignored (the type decides). An existing file at the path must be that very device
+  // (config-linux.md: otherwise an error; runc 1.1.5 silently keeps whatever is there).
   for (const d of linux.devices ?? []) {
     const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
     const mode = kind | ((d.fileMode ?? 0o666) & 0o7777);
+    const [major, minor] = d.type === 'p' ? [0, 0] : [d.major ?? 0, d.minor ?? 0];
     if (userNs && d.type !== 'p') {
-      bindDevice(d.path, kind, d.major ?? 0, d.minor ?? 0, `${d.type} ${d.major ?? 0}:${d.minor ?? 0}`);
+      bindDevice(d.path, kind, major, minor, `${d.type} ${major}:${minor}`);
       continue;
     }
-    add('MKNOD', `create device ${q(d.path)} (${d.type} ${d.major ?? 0}:${d.minor ?? 0})`,
-      [mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0], [d.path]);
+    add('MKNOD', `create device ${q(d.path)} (${d.type} ${major}:${minor})`,
+      [mode, major, minor, d.uid ?? 0, d.gid ?? 0, 1], [d.path]);
+  }
+  if (!devIsBind) {
+    for (const [target, link] of DEV_SYMLINKS) add('SYMLINK', `symlink ${q(link)} -> ${q(target)}`, [], [target, link]);
   }
 
   // 6.
@@ -455,8 +560,11 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   // 8. (process.cwd is created first, as runc does, so that a read-only root can still have it)
   add('MKDIR', `create process.cwd ${q(proc.cwd)} if missing`, [], [proc.cwd]);
   for (const d of delayedReadonly) add('REMOUNT', `remount ${q(d)} read-only (after it was populated)`, [MS.RDONLY], [d]);
+  for (const [set, clear, d] of delayedAttrs) {
+    add('MOUNT_ATTRS', `set ${attrNames(set, clear)} on ${q(d)} and every mount below it (after it was populated)`, [set, clear, 1, 0], [d]);
+  }
   for (const p of linux.readonlyPaths ?? []) add('READONLY', `make ${q(p)} read-only`, [], [p]);
-  for (const p of linux.maskedPaths ?? []) add('MASK', `mask ${q(p)}`, [], [p]);
+  for (const p of linux.maskedPaths ?? []) add('MASK', `mask ${q(p)}`, [], linux.mountLabel ? [p, linux.mountLabel] : [p]);
   // Last of the mount work: an unbindable tree would refuse the bind mounts just above.
   if (rootProp !== undefined) add('ROOT_PROPAGATE', `make \`/\` ${flagNames(rootProp)} (rootfsPropagation)`, [rootProp]);
   if (spec.root?.readonly) add('REMOUNT', 'remount `/` read-only', [MS.RDONLY], ['/']);
@@ -531,7 +639,7 @@ type Add = (op: Op['op'], what: string, ints?: (number | bigint)[], strs?: strin
 // bind of the container's own cgroup; on v1/hybrid hosts a tmpfs with one directory per v1
 // hierarchy, each a cgroup mount (with a cgroup namespace) or a bind of the container's cgroup in
 // that hierarchy, read-only as the options say. runc does not expose the hybrid `unified` tree.
-function compileCgroupMount(m: Mount, dest: string, opts: ParsedMountOptions, cgroupNs: boolean, host: HostFacts, add: Add): void {
+function compileCgroupMount(m: Mount, dest: string, opts: ParsedMountOptions, cgroupNs: boolean, host: HostFacts, add: Add, label: string): void {
   if (host.cgroup.mode === 'v2') {
     if (cgroupNs || !host.cgroup.unifiedDir) {
       add('MOUNT', `mount \`cgroup2\` on ${q(dest)} (${flagNames(opts.flags)})`, [opts.flags, opts.propagation, 0], ['cgroup2', dest, 'cgroup2', '']);
@@ -542,7 +650,8 @@ function compileCgroupMount(m: Mount, dest: string, opts: ParsedMountOptions, cg
     return;
   }
   const tmpfsFlags = opts.flags & ~MS.RDONLY;
-  add('MOUNT', `mount \`tmpfs\` on ${q(dest)} (type tmpfs, ${flagNames(tmpfsFlags)}, mode=755)`, [tmpfsFlags, opts.propagation, 0], ['tmpfs', dest, 'tmpfs', 'mode=755']);
+  const tmpfsData = label ? `mode=755,${label}` : 'mode=755';
+  add('MOUNT', `mount \`tmpfs\` on ${q(dest)} (type tmpfs, ${flagNames(tmpfsFlags)}, ${tmpfsData})`, [tmpfsFlags, opts.propagation, 0], ['tmpfs', dest, 'tmpfs', tmpfsData]);
   for (const h of host.cgroup.v1) {
     const sub = `${dest}/${h.name}`;
     if (cgroupNs) {

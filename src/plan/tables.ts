@@ -20,8 +20,13 @@ export const RLIMITS: Readonly<Record<string, number>> = {
   RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
 };
 
-/** Mount options that set (or clear) MS_* flags; everything else is filesystem data. */
+/**
+ * Mount options that set (or clear) MS_* flags (config.md's table, mount(8)); everything else
+ * (but the tables below) is filesystem data. `defaults` sets nothing: mount(8)'s "use the default
+ * options" (runc 1.1.5 passes it to the filesystem as data, where tmpfs refuses it: EINVAL).
+ */
 export const MOUNT_FLAGS: Readonly<Record<string, { set?: number; clear?: number }>> = {
+  defaults: {},
   ro: { set: MS.RDONLY }, rw: { clear: MS.RDONLY },
   nosuid: { set: MS.NOSUID }, suid: { clear: MS.NOSUID },
   nodev: { set: MS.NODEV }, dev: { clear: MS.NODEV },
@@ -37,7 +42,7 @@ export const MOUNT_FLAGS: Readonly<Record<string, { set?: number; clear?: number
   lazytime: { set: MS.LAZYTIME }, nolazytime: { clear: MS.LAZYTIME },
   iversion: { set: MS.I_VERSION }, noiversion: { clear: MS.I_VERSION },
   silent: { set: MS.SILENT }, loud: { clear: MS.SILENT },
-  nosymfollow: { set: MS.NOSYMFOLLOW },
+  nosymfollow: { set: MS.NOSYMFOLLOW }, symfollow: { clear: MS.NOSYMFOLLOW },
   bind: { set: MS.BIND }, rbind: { set: MS.BIND | MS.REC },
 };
 
@@ -48,12 +53,33 @@ export const PROPAGATION_FLAGS: Readonly<Record<string, number>> = {
   unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Recursive mount_setattr options (runc's rro, rnosuid, ...) and tmpcopyup: later issues. */
-export const UNSUPPORTED_MOUNT_OPTIONS: readonly string[] = [
-  'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime',
-  'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow',
-  'rsymfollow', 'tmpcopyup',
-];
+/** MOUNT_ATTR_* of mount_setattr(2) (linux/mount.h). */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, ATIME_MASK: 0x70, RELATIME: 0x0, NOATIME: 0x10,
+  STRICTATIME: 0x20, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000,
+} as const;
+
+/**
+ * The recursive options of config.md (runc's names): applied with mount_setattr(AT_RECURSIVE) to
+ * the new mount and every mount below it. The `r*atime` options are modelled as the MS_* flags
+ * they mirror and resolved at the end as mount(2) resolves them (see recursiveAttrs in compile.ts):
+ * strictatime wins, then noatime, else relatime.
+ */
+export const RECURSIVE_FLAGS: Readonly<Record<string, { set?: number; clear?: number }>> = {
+  rro: { set: MS.RDONLY }, rrw: { clear: MS.RDONLY },
+  rnosuid: { set: MS.NOSUID }, rsuid: { clear: MS.NOSUID },
+  rnodev: { set: MS.NODEV }, rdev: { clear: MS.NODEV },
+  rnoexec: { set: MS.NOEXEC }, rexec: { clear: MS.NOEXEC },
+  rnodiratime: { set: MS.NODIRATIME }, rdiratime: { clear: MS.NODIRATIME },
+  rnoatime: { set: MS.NOATIME }, ratime: { clear: MS.NOATIME },
+  rrelatime: { set: MS.RELATIME }, rnorelatime: { clear: MS.RELATIME },
+  rstrictatime: { set: MS.STRICTATIME }, rnostrictatime: { clear: MS.STRICTATIME },
+  rnosymfollow: { set: MS.NOSYMFOLLOW }, rsymfollow: { clear: MS.NOSYMFOLLOW },
+};
+
+/** Options that are neither flags nor data: `tmpcopyup` (config.md, MAY; Podman's --read-only). */
+export const EXTENSION_OPTIONS: readonly string[] = ['tmpcopyup'];
+
 
 /** Single-bit flags by name, for dumps: derived from the option tables above, plus `rec`. */
 const FLAG_NAMES: [string, number][] = [
