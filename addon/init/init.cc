@@ -14,6 +14,7 @@
 // wording is done in TypeScript, which still has the plan. Nothing here prints unless the sync
 // socket is already gone (after `start`, an exec failure can only go to the container's stderr).
 #include "common.h"
+#include "tty.h"
 
 using namespace tsrunc;
 
@@ -668,6 +669,7 @@ void RunOp(const Op &op) {
     case OP_WAIT_START: OpWaitStart(); break;
     case OP_SESSION_KEYRING: OpSessionKeyring(op); break;
     case OP_SECCOMP: OpSeccomp(op); break;
+    case OP_PTY: OpPty(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

@@ -43,6 +43,10 @@
 //       |                 | (1: installed by EXEC right before     | (compiled by libseccomp in the
 //       |                 | execve, with noNewPrivileges; 0: now,  | parent; the compiler emits the
 //       |                 | before the capabilities are dropped)   | filter JSON, create links it)
+//  40   | PTY             | bindConsole (0/1), rows, cols (both    | -   (addon/init/tty.cc: a pty of the
+//       |                 | non-zero: TIOCSWINSZ), uid (owner of   | devpts at /dev/pts; the master goes
+//       |                 | the slave, -1: leave)                  | to the parent as SyncMsg{PTY} + fd;
+//       |                 |                                        | the slave becomes stdio + ctty)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -79,6 +83,7 @@ enum OpCode : uint32_t {
   OP_LOOKUP_HOME = 26,
   OP_MKDIR = 27,
   OP_SECCOMP = 28,
+  OP_PTY = 40,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"
