@@ -1,6 +1,6 @@
 // Parent side of terminals, fd passing and sd_notify (src/lifecycle/console.ts, notify.ts, fds.ts):
-// AF_UNIX sockets that Node's `net` and `dgram` cannot do (SCM_RIGHTS, SOCK_DGRAM), window sizes,
-// and the first fd Node opened for itself.
+// AF_UNIX sockets that Node's `net` and `dgram` cannot do (SCM_RIGHTS, SOCK_DGRAM), and terminal
+// settings Node has no API for (window size, ONLCR).
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,6 @@
 #include <string>
 
 #include <napi.h>
-#include <uv.h>
 
 #include "errors.h"
 
@@ -148,17 +147,6 @@ Napi::Value ClearOnlcr(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-// firstOwnFd() -> the fd of the default loop's epoll instance. Node creates it before anything
-// else it keeps (and before any JavaScript runs), and the kernel hands out the lowest free number,
-// so every fd from 3 up to it was inherited from tsrunc's caller and every fd from it up may be
-// Node's own. --preserve-fds/LISTEN_FDS may name only fds below it (src/lifecycle/fds.ts).
-Napi::Value FirstOwnFd(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  uv_loop_t *loop = nullptr;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) throw ErrnoError(env, EINVAL, "napi_get_uv_event_loop");
-  return Napi::Number::New(env, uv_backend_fd(loop));
-}
-
 // Wait for the container's sd_notify READY (runc's notify socket relay): returns 0 and the first
 // `READY=...` line of a datagram that has one, or 0 and an empty line when `pidfd` says the
 // process is gone; other datagrams (STATUS=..., WATCHDOG=1) are read and dropped, as runc does.
@@ -239,7 +227,6 @@ void InitConsole(Napi::Env env, Napi::Object exports) {
   exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("clearOnlcr", Napi::Function::New(env, ClearOnlcr));
-  exports.Set("firstOwnFd", Napi::Function::New(env, FirstOwnFd));
   exports.Set("notifyWaitSync", Napi::Function::New(env, NotifyWaitSync));
   exports.Set("notifyWait", Napi::Function::New(env, NotifyWait));
 }

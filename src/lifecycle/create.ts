@@ -120,7 +120,7 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
   const terminal = p.spec.process?.terminal === true;
   checkTerminal(terminal, detach, o.consoleSocket);
   const n = native();
-  checkPassedFds(n, p.fds);
+  checkPassedFds(p.fds);
   const { encodeOps } = require('../plan/encode') as typeof import('../plan/encode');
   const { setupError } = require('../plan/messages') as typeof import('../plan/messages');
   const { initPath } = require('../sys/native') as typeof import('../sys/native');

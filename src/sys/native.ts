@@ -32,7 +32,7 @@ export interface Native {
   bpfQueryDevicePrograms(cgroupDir: string): number[];
   /** linux.seccomp compiled by libseccomp (addon/seccomp.cc): struct sock_filter[], skipped names. */
   seccompCompile(filter: import('../plan/seccomp').SeccompFilter): { bpf: Buffer; skipped: string[] };
-  // addon/console.cc: AF_UNIX sockets, window sizes, fd bookkeeping, sd_notify.
+  // addon/console.cc: AF_UNIX sockets, terminal settings, sd_notify.
   /** A connected AF_UNIX socket (O_CLOEXEC); `@name` is abstract. */
   unixConnect(path: string, type?: 'stream' | 'dgram'): number;
   /** A SOCK_DGRAM socket bound at path (O_CLOEXEC). */
@@ -43,8 +43,6 @@ export interface Native {
   getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;
   clearOnlcr(fd: number): void;
-  /** The lowest fd Node opened for itself (the default loop's epoll): see src/lifecycle/fds.ts. */
-  firstOwnFd(): number;
   /** The first `READY=` line sent to the notify socket, or null once the pidfd's process is gone. */
   notifyWaitSync(sock: number, pidfd: number): string | null;
   notifyWait(sock: number, pidfd: number): Promise<string | null>;
