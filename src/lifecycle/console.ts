@@ -12,7 +12,7 @@
 import fs = require('fs');
 import os = require('os');
 import { TsruncError, isErrnoLike } from '../errors';
-import type { Native } from '../sys/native';
+import type { Native, SyncResult } from '../sys/native';
 
 /** runc's checks (checkTerminal): `detach` is true for create and `run -d`. */
 export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket: string | undefined): void {
@@ -61,6 +61,20 @@ export function sendConsoleMaster(n: Pick<Native, 'sendFd'>, sock: number, maste
     fs.closeSync(master);
     fs.closeSync(sock);
   }
+}
+
+/**
+ * syncWait until READY, ERROR, EOF or the timeout, handing every pty master the init sends (the PTY
+ * op) to `onPty`, which owns it from then on. create uses it; so can exec.
+ */
+export function syncWaitPty(n: Pick<Native, 'syncWait'>, sock: number, timeoutMs: number, onPty: (fd: number) => void): SyncResult {
+  const deadline = Date.now() + timeoutMs;
+  let r = n.syncWait(sock, timeoutMs);
+  while (r.type === 'pty') {
+    onPty(r.fd);
+    r = n.syncWait(sock, Math.max(0, deadline - Date.now()));
+  }
+  return r;
 }
 
 /** The terminal tsrunc itself runs on: the first of stderr, stdout, stdin that is one (runc's order). */

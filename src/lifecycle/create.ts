@@ -14,7 +14,7 @@ import type { Native } from '../sys/native';
 import type { Plan } from '../plan/ops';
 import type { Spec } from '../spec/types';
 import { checkPassedFds, passedFds, type PassedFds } from './fds';
-import { checkTerminal, connectConsoleSocket, sendConsoleMaster } from './console';
+import { checkTerminal, connectConsoleSocket, sendConsoleMaster, syncWaitPty } from './console';
 import { addNotifyToSpec, makeNotifyDir, notifySetup, type NotifySetup } from './notify';
 
 interface Prepared {
@@ -168,23 +168,20 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
       if (!child.inCgroup) p.cgroup.addPid(child.pid);
       n.syncGo(child.sock);
       const timeout = setupTimeoutMs();
-      const deadline = Date.now() + timeout;
-      let r = n.syncWait(child.sock, timeout);
-      while (r.type === 'pty') {
+      const r = syncWaitPty(n, child.sock, timeout, (fd) => {
         // The PTY op's master: to the console socket at once (the receiver may accept only after
         // we exit), or kept for `run -t`.
         if (consoleSock >= 0) {
           const sock = consoleSock;
           consoleSock = -1;
-          sendConsoleMaster(n, sock, r.fd, o.consoleSocket!);
+          sendConsoleMaster(n, sock, fd, o.consoleSocket!);
         } else if (master < 0 && terminal && !detach) {
-          master = r.fd;
+          master = fd;
         } else {
-          fs.closeSync(r.fd);
+          fs.closeSync(fd);
           throw new TsruncError('E_INTERNAL', 'container init sent a terminal that nothing asked for');
         }
-        r = n.syncWait(child.sock, Math.max(0, deadline - Date.now()));
-      }
+      });
       phase('container setup');
       if (r.type === 'error') throw setupError(p.plan, r.step, r.errno, r.detail);
       if (r.type === 'eof') {
