@@ -134,8 +134,9 @@ struct ChildArgs {
   syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   for (int fd = 0; fd <= 2; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
   // Node also marks every fd it inherited O_CLOEXEC at start-up, including the ones the caller
-  // passes for --preserve-fds. Like runc, N is not validated: fds 3..3+N-1 are passed as they are
-  // (except the tsrunc-init memfd, which must not outlive the exec into tsrunc-init).
+  // passes for --preserve-fds. fds 3..3+N-1 are passed as they are (create checked that the
+  // caller gave them all: src/lifecycle/fds.ts), except the tsrunc-init memfd, which must not
+  // outlive the exec into tsrunc-init.
   for (int fd = 3; fd < 3 + a.keepFds; fd++) {
     if (fd != a.memfd) syscall(SYS_fcntl, fd, F_SETFD, 0);
   }

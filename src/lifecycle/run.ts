@@ -17,13 +17,14 @@ export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
   // signal that comes as soon as it runs is not lost (nor does it kill us and leave the container
   // behind).
   const handlers: [string, () => void][] = [];
-  const proxy = c.console !== undefined ? new ConsoleProxy(n, c.console) : undefined;
+  let proxy: ConsoleProxy | undefined;
   let notifySock = -1;
   const undo = () => {
     for (const [name, h] of handlers) process.removeListener(name, h);
     proxy?.restore();
   };
   try {
+    if (c.console !== undefined) proxy = new ConsoleProxy(n, c.console);
     if (c.notify) notifySock = bindNotifySocket(n, c.notify);
     if (!o.detach) {
       for (const name of forwardedSignals(proxy !== undefined)) {

@@ -313,6 +313,26 @@ describe('run with a terminal, in the foreground, through a real pty', () => {
     }
   });
 
+  it('shows the same bytes as runc on the same pty (differential)', async () => {
+    const args = ['sh', '-c', 'tty; stty size; ls -ln /dev/console | cut -c1-10; echo "a  b"; exit 3'];
+    const outputs: string[] = [];
+    for (const rt of ['runc', 'tsrunc'] as const) {
+      const id = newId(`fgdiff${rt}`);
+      const b = bundle(`fgdiff${rt}`, args, terminal);
+      const argv = rt === 'runc' ? ['runc', '--root', path.join(tmp, 'runc-root'), 'run', '--bundle', b, id] : [TSRUNC, '--root', root, 'run', '--bundle', b, id];
+      const d = new Driver(['pty-run', '25', '90', '--', ...argv]);
+      try {
+        const end = await d.get('exit', 20000);
+        assert.equal(end.exit, 3, `${rt}: ${d.text()} ${d.stderr}`);
+        outputs.push((await d.get('output')).output as string);
+      } finally {
+        d.kill();
+      }
+    }
+    assert.equal(outputs[1], outputs[0], 'tsrunc shows what runc shows');
+    assert.equal(outputs[1], '/dev/pts/0\r\n25 90\r\ncrw--w----\r\na  b\r\n');
+  });
+
   it('^C reaches the container through its terminal; SIGTERM to tsrunc is forwarded', async () => {
     const id = newId('fgint');
     const b = bundle('fgint', ['sh', '-c', 'trap "echo got-int; exit 6" INT; echo ready; while :; do sleep 0.1; done'], terminal);
