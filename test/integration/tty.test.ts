@@ -136,6 +136,13 @@ describe('--console-socket', () => {
       const r = await t.callAsync(['create', '--bundle', b, '--console-socket', sock, id]);
       assert.equal(r.status, 0, show(r));
       assert.equal(r.stdout + r.stderr, '', 'create prints nothing');
+      // The waiting init never held the console socket (tsrunc connected it) and no longer holds
+      // create's stdio: its 0-2 are the slave, and it has no socket at all (the sync socket is
+      // closed at COMMIT).
+      const pid = (t.state(id) as { pid: number }).pid;
+      const links = fs.readdirSync(`/proc/${pid}/fd`).map((f) => [Number(f), fs.readlinkSync(`/proc/${pid}/fd/${f}`)] as const);
+      assert.deepEqual(links.filter(([f]) => f <= 2).map(([, l]) => l), ['/dev/pts/0', '/dev/pts/0', '/dev/pts/0'], JSON.stringify(links));
+      assert.deepEqual(links.filter(([, l]) => l.startsWith('socket:')), [], JSON.stringify(links));
       d.send('go');
       const got = await d.get('payload');
       assert.equal(got.nfds, 1, `exactly one fd: ${JSON.stringify(got)}`);
