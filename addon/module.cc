@@ -12,6 +12,7 @@ void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitFs(Napi::Env env, Napi::Object exports);
 void InitNetdev(Napi::Env env, Napi::Object exports);
 void InitUserns(Napi::Env env, Napi::Object exports);
+void InitConsole(Napi::Env env, Napi::Object exports);
 
 Napi::Error ErrnoError(Napi::Env env, int err, const char *syscall, const std::string &path) {
   // errno names come from Node's own table on the TS side (os.constants.errno); here we only
@@ -38,6 +39,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tsrunc::InitFs(env, exports);
   tsrunc::InitNetdev(env, exports);
   tsrunc::InitUserns(env, exports);
+  tsrunc::InitConsole(env, exports);
   InitBpf(env, exports);
   InitSeccomp(env, exports);
   return exports;

@@ -7,6 +7,10 @@
 //        |                 |                    | uid/gid maps): run the plan
 //    2   | init -> parent  | SyncMsg{READY}     | every setup step succeeded; the init waits for 3
 //    2'  | init -> parent  | SyncMsg{ERROR}     | plan step `step` failed with `err`; the init exits
+//    -   | init -> parent  | SyncMsg{PTY} + fd  | (before 2, PTY op: addon/init/tty.cc) the pty
+//        |                 |                    | master, as SCM_RIGHTS; the parent hands it to
+//        |                 |                    | the console socket or keeps it (`run -t`) and
+//        |                 |                    | goes on waiting for READY/ERROR
 //    -   | init -> parent  | EOF                | the init died without a word (killed, crashed)
 //    3   | parent -> init  | SYNC_COMMIT (1 b.) | state.json and the pid file are written: the init
 //        |                 |                    | clears its parent-death signal, closes the socket
@@ -37,7 +41,7 @@ constexpr uint8_t SYNC_COMMIT = 'C';
 constexpr uint8_t SYNC_IDMAPS = 'U';
 constexpr uint8_t SYNC_FD = 'F';
 
-enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2 };
+enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2, SYNC_PTY = 3 };
 
 // Steps below 0 are not plan steps; TS maps them to messages (src/plan/messages.ts).
 constexpr int32_t STEP_EXEC_INIT = -1;  // execveat of the sealed tsrunc-init memfd failed

@@ -157,8 +157,9 @@ void BecomeMappedRoot(const ChildArgs &a) {
   syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   for (int fd = 0; fd <= 2; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
   // Node also marks every fd it inherited O_CLOEXEC at start-up, including the ones the caller
-  // passes for --preserve-fds. Like runc, N is not validated: fds 3..3+N-1 are passed as they are
-  // (except the tsrunc-init memfd, which must not outlive the exec into tsrunc-init).
+  // passes for --preserve-fds. fds 3..3+N-1 are passed as they are (create checked that the
+  // caller gave them all: src/lifecycle/fds.ts), except the tsrunc-init memfd, which must not
+  // outlive the exec into tsrunc-init.
   for (int fd = 3; fd < 3 + a.keepFds; fd++) {
     if (fd != a.memfd) syscall(SYS_fcntl, fd, F_SETFD, 0);
   }
@@ -279,7 +280,8 @@ Napi::Value SyncCommit(const Napi::CallbackInfo &info) {
 }
 
 // syncWait(sock, timeoutMs) -> {type: 'ready'} | {type: 'error', step, errno, detail} | {type: 'eof'}
-//   | {type: 'timeout'}
+//   | {type: 'timeout'} | {type: 'pty', fd} (the pty master, O_CLOEXEC; the caller owns it and
+//   calls syncWait again for READY)
 // Blocks: create is a one-shot command and has nothing else to do while the init sets up. A dead
 // init cannot hang it (its end of the socket closes with it, which reads as EOF), and an init
 // stuck in a setup step (a hung mount source) is bounded by the timeout.
@@ -310,9 +312,32 @@ Napi::Value SyncWait(const Napi::CallbackInfo &info) {
   }
   SyncMsg m;
   memset(&m, 0, sizeof m);
+  // SyncMsg{PTY} carries the pty master (SCM_RIGHTS); any fd on another message is closed.
+  struct iovec iov = {&m, sizeof m};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr mh;
+  memset(&mh, 0, sizeof mh);
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = u.buf;
+  mh.msg_controllen = sizeof u.buf;
   ssize_t n;
-  do n = recv(sock, &m, sizeof m, 0); while (n < 0 && errno == EINTR);
+  do n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
   if (n < 0) throw ErrnoError(env, errno, "recv(sync)");
+  Fd passed;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      if (!passed.ok() && i == 0) passed.reset(fd);
+      else close(fd);
+    }
+  }
   Napi::Object r = Napi::Object::New(env);
   if (n == 0) {
     r.Set("type", "eof");
@@ -320,6 +345,12 @@ Napi::Value SyncWait(const Napi::CallbackInfo &info) {
   }
   if (m.type == SYNC_READY) {
     r.Set("type", "ready");
+    return r;
+  }
+  if (m.type == SYNC_PTY) {
+    if (!passed.ok() || (mh.msg_flags & MSG_CTRUNC)) throw ErrnoError(env, EBADMSG, "recv(sync pty master)");
+    r.Set("type", "pty");
+    r.Set("fd", Napi::Number::New(env, passed.release()));
     return r;
   }
   m.detail[sizeof m.detail - 1] = 0;

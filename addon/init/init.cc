@@ -18,6 +18,7 @@
 #include "process.h"
 #include "ns.h"
 #include "mounts.h"
+#include "tty.h"
 
 using namespace tsrunc;
 
@@ -716,6 +717,7 @@ void RunOp(const Op &op) {
     case OP_BIND_DEVICE: OpBindDevice(op); break;
     case OP_MOUNT_ATTRS: OpMountAttrs(op); break;
     case OP_TMPCOPYUP: OpTmpCopyUp(op); break;
+    case OP_PTY: OpPty(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

@@ -76,6 +76,10 @@
 //
 // MOUNT with MS_REMOUNT in its flags changes the mount already at dest (nothing is created).
 // MKNOD has a 6th int, strict (linux.devices): an existing file must be that device.
+//  40   | PTY             | bindConsole (0/1), rows, cols (both    | -   (addon/init/tty.cc: a pty of the
+//       |                 | non-zero: TIOCSWINSZ), uid (owner of   | devpts at /dev/pts; the master goes
+//       |                 | the slave, -1: leave)                  | to the parent as SyncMsg{PTY} + fd;
+//       |                 |                                        | the slave becomes stdio + ctty)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -125,6 +129,7 @@ enum OpCode : uint32_t {
   OP_BIND_DEVICE = 34,
   OP_MOUNT_ATTRS = 50,
   OP_TMPCOPYUP = 51,
+  OP_PTY = 40,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

@@ -33,6 +33,8 @@
 //   probe each CMD ARGS... [-- CMD ARGS...]...
 //                             several of the reports above, as a JSON array in order
 //   probe exit N              exit with status N, printing nothing
+//   probe notify MSG...       sd_notify: each MSG as one datagram to $NOTIFY_SOCKET; prints
+//                             {"notify": "ok" | "<errno name>" | "unset"} (exit 1 unless ok)
 //
 // One host-side helper (the suite runs the runtime through it; it is never run in a container):
 //   probe taint CMD ARGS...   exec CMD with SIGHUP, SIGPIPE and SIGUSR1 ignored, as nohup(1) or a
@@ -56,7 +58,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <stddef.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/personality.h>
 #include <sys/statvfs.h>
@@ -129,7 +134,7 @@ static const char *errname(int e) {
     E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV) E(ENOTDIR)
     E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ETXTBSY) E(EFBIG) E(ENOSPC) E(ESPIPE)
     E(EROFS) E(EMLINK) E(EPIPE) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(EOPNOTSUPP)
-    E(ENOTCONN) E(ETIMEDOUT) E(EOVERFLOW) E(ENOMEDIUM)
+    E(ENOTCONN) E(ECONNREFUSED) E(ETIMEDOUT) E(EOVERFLOW) E(ENOMEDIUM)
 #undef E
   default: {
     static char b[32];
@@ -700,11 +705,44 @@ static int taint(char **argv) {
   return 127;
 }
 
+// sd_notify(3) without libsystemd: one datagram per message to the AF_UNIX socket $NOTIFY_SOCKET
+// (a leading '@' names an abstract socket).
+static int notify(int n, char **msgs) {
+  const char *path = getenv("NOTIFY_SOCKET");
+  const char *res = "ok";
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  int fd = -1;
+  if (path == NULL || path[0] == 0) {
+    res = "unset";
+  } else if (strlen(path) >= sizeof sa.sun_path) {
+    res = "ENAMETOOLONG";
+  } else {
+    strcpy(sa.sun_path, path);
+    if (path[0] == '@') sa.sun_path[0] = 0;
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + (path[0] == '@' ? 0 : 1));
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) res = errname(errno);
+    for (int i = 0; fd >= 0 && i < n; i++) {
+      if (sendto(fd, msgs[i], strlen(msgs[i]), 0, (struct sockaddr *)&sa, len) < 0) {
+        res = errname(errno);
+        break;
+      }
+    }
+    if (fd >= 0) close(fd);
+  }
+  printf("{\"notify\":\"%s\"}\n", res);
+  fflush(stdout);
+  return strcmp(res, "ok") == 0 ? 0 : 1;
+}
+
 static int usage(void) {
   fputs("usage: probe all|hostname|ids|rlimits|fds|mounts|sigs|env|cwd|ns|pid|oom|sched|wait-signal\n"
         "       probe stat|read|write PATH...\n"
         "       probe each CMD ARGS... [-- CMD ARGS...]...\n"
         "       probe exit N\n"
+        "       probe notify MSG...\n"
         "       probe taint CMD ARGS...   (host side)\n",
         stderr);
   return 2;
@@ -743,6 +781,7 @@ int main(int argc, char **argv) {
   const char *c = argv[1];
   if (strcmp(c, "exit") == 0) return argc == 3 ? atoi(argv[2]) : usage();
   if (strcmp(c, "wait-signal") == 0) return argc == 2 ? r_wait_signal() : usage();
+  if (strcmp(c, "notify") == 0) return argc > 2 ? notify(argc - 2, argv + 2) : usage();
   if (strcmp(c, "taint") == 0) return argc > 2 ? taint(argv + 2) : usage();
   if (strcmp(c, "each") == 0) {
     // probe each CMD ARGS... -- CMD ARGS... : a JSON array with one report per segment.

@@ -13,6 +13,9 @@ import type { CgroupManager } from '../cgroup/manager';
 import type { Native } from '../sys/native';
 import type { Plan } from '../plan/ops';
 import type { Spec } from '../spec/types';
+import { checkPassedFds, passedFds, type PassedFds } from './fds';
+import { checkTerminal, connectConsoleSocket, sendConsoleMaster, syncWaitPty } from './console';
+import { addNotifyToSpec, makeNotifyDir, notifySetup, type NotifySetup } from './notify';
 
 interface Prepared {
   spec: Spec;
@@ -25,10 +28,17 @@ interface Prepared {
   resources: import('../cgroup/resources').Resources;
   keepFds: number;
   netDevices: import('../plan/netdev').NetDeviceFacts[];
+  /** LISTEN_FDS and --preserve-fds (keepFds = their sum). */
+  fds: PassedFds;
 }
 
 /** Validate and compile: everything create does before touching the system. */
-export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPivot: boolean; noNewKeyring?: boolean; preserveFds?: number }, fifoPath?: string): Prepared {
+export function prepare(
+  g: GlobalOptions,
+  o: { id: string; bundle: string; noPivot: boolean; noNewKeyring?: boolean; preserveFds?: number },
+  fifoPath?: string,
+  notify?: NotifySetup,
+): Prepared {
   const t0 = process.hrtime.bigint();
   const phase = (name: string) => g.log('debug', `${name}: ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2)} ms`);
   const { loadCheckedSpec } = require('../spec/load') as typeof import('../spec/load');
@@ -60,7 +70,10 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
   const host = cg.readCgroupHost();
   const record = cg.resolveCgroupPaths(host, cg.readOwnCgroups(), spec.linux?.cgroupsPath, o.id);
   const cgroup = new cg.CgroupManager(record, { native: lazyBpf });
-  const { keepFds, extraEnv } = listenFds(o.preserveFds ?? 0);
+  const fds = passedFds(o.preserveFds ?? 0);
+  const { keepFds, extraEnv } = fds;
+  // NOTIFY_SOCKET: the relay's directory bound into the container, NOTIFY_SOCKET set for it.
+  if (notify) addNotifyToSpec(spec, notify);
   const { netDeviceFacts } = require('../plan/netdev') as typeof import('../plan/netdev');
   const netDevices = netDeviceFacts(spec, (name) => native().netdevInfo(name));
   const plan = compile(spec, {
@@ -71,22 +84,13 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
   phase('compile plan');
   return {
     spec, bundle, rootfs, plan, cgroup, devices: cg.deviceRulesForSpec(spec.linux),
-    resources: cg.resourcesOf(spec.linux?.resources), keepFds, netDevices,
+    resources: cg.resourcesOf(spec.linux?.resources), keepFds, fds, netDevices,
   };
 }
 
 /** SELinux is enabled when selinuxfs is mounted where the kernel puts it (go-selinux's test). */
 export function selinuxEnabled(): boolean {
   return fs.existsSync('/sys/fs/selinux/enforce');
-}
-
-/** systemd socket activation: LISTEN_FDS is honoured only when LISTEN_PID is us (as runc). */
-function listenFds(preserve: number): { keepFds: number; extraEnv: string[] } {
-  const n = Number(process.env.LISTEN_FDS ?? '');
-  if (process.env.LISTEN_PID === String(process.pid) && Number.isInteger(n) && n > 0) {
-    return { keepFds: n + preserve, extraEnv: [`LISTEN_FDS=${n}`, 'LISTEN_PID=1'] };
-  }
-  return { keepFds: preserve, extraEnv: [] };
 }
 
 function cgroupFacts(host: import('../cgroup').CgroupHost, paths: Record<string, string>): import('../plan/compile').HostFacts {
@@ -108,18 +112,32 @@ function cgroupFacts(host: import('../cgroup').CgroupHost, paths: Record<string,
   };
 }
 
-export interface Created { rec: StateRecord; pidfd: number; store: StateStore; cgroup: CgroupManager }
+export interface Created {
+  rec: StateRecord;
+  pidfd: number;
+  store: StateStore;
+  cgroup: CgroupManager;
+  /** The pty master when the container has a terminal and no console socket (`run -t`). */
+  console?: number;
+  /** The NOTIFY_SOCKET relay, bound (run) or to be bound by `start` (create). */
+  notify?: NotifySetup;
+}
 
-export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
+/**
+ * create, and the create half of run. `detach` is runc's: true for create and `run -d`, false for
+ * `run` in the foreground, which keeps the pty master (Created.console) to proxy it.
+ */
+export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Created {
   validateId(o.id);
-  if (o.consoleSocket) {
-    throw new TsruncError('E_USAGE', 'cannot use console socket if runc will not detach or allocate tty');
-  }
   const store = new StateStore(g.root);
   if (store.exists(o.id)) throw new TsruncError('E_EXISTS', 'container with given ID already exists');
   const fifo = store.fifoPath(o.id);
-  const p = prepare(g, o, fifo);
+  const notify = notifySetup(store, o.id);
+  const p = prepare(g, o, fifo, notify);
+  const terminal = p.spec.process?.terminal === true;
+  checkTerminal(terminal, detach, o.consoleSocket);
   const n = native();
+  checkPassedFds(p.fds);
   const { encodeOps } = require('../plan/encode') as typeof import('../plan/encode');
   const { setupError } = require('../plan/messages') as typeof import('../plan/messages');
   const { initPath } = require('../sys/native') as typeof import('../sys/native');
@@ -129,7 +147,15 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
   const { linkSeccomp } = require('../plan/seccomp') as typeof import('../plan/seccomp');
   const planBuf = encodeOps(linkSeccomp(p.plan.ops, (f) => n.seccompCompile(f), (m) => g.log('debug', m)));
 
-  store.createDir(o.id);
+  // Connected before anything is made (runc dials in setupIO): a bad path leaves nothing behind.
+  let consoleSock = o.consoleSocket !== undefined ? connectConsoleSocket(n, o.consoleSocket) : -1;
+  let master = -1;
+  try {
+    store.createDir(o.id);
+  } catch (e) {
+    if (consoleSock >= 0) fs.closeSync(consoleSock);
+    throw e;
+  }
   let cgroupMade = false;
   let pidfd = -1;
   let lock = -1;
@@ -137,6 +163,7 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
   const hostMounts = p.plan.hostMounts ? { rootfs: p.rootfs, below: mountsAt(p.rootfs) } : undefined;
   const sendFds: number[] = [];
   try {
+    if (notify) makeNotifyDir(notify);
     // Held until the container is recorded: a `delete --force` of this id waits for us, and finds
     // the directory without state.json only if we died (then it cleans up after us).
     lock = lockId(store, o.id);
@@ -177,7 +204,20 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
         fs.closeSync(fd);
       }
       const timeout = setupTimeoutMs();
-      const r = n.syncWait(child.sock, timeout);
+      const r = syncWaitPty(n, child.sock, timeout, (fd) => {
+        // The PTY op's master: to the console socket at once (the receiver may accept only after
+        // we exit), or kept for `run -t`.
+        if (consoleSock >= 0) {
+          const sock = consoleSock;
+          consoleSock = -1;
+          sendConsoleMaster(n, sock, fd, o.consoleSocket!);
+        } else if (master < 0 && terminal && !detach) {
+          master = fd;
+        } else {
+          fs.closeSync(fd);
+          throw new TsruncError('E_INTERNAL', 'container init sent a terminal that nothing asked for');
+        }
+      });
       phase('container setup');
       if (r.type === 'error') throw setupError(p.plan, r.step, r.errno, r.detail);
       if (r.type === 'eof') {
@@ -186,6 +226,7 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
       if (r.type === 'timeout') {
         throw new TsruncError('E_SETUP', `container setup did not finish within ${timeout / 1000} s (TSRUNC_SETUP_TIMEOUT)`);
       }
+      if (terminal && consoleSock >= 0) throw new TsruncError('E_INTERNAL', 'container init did not send its terminal');
       const start = pidStartTime(child.pid);
       if (start === null) throw new TsruncError('E_SETUP', 'container init exited right after setup');
       rec = record(o, p, child.pid, start);
@@ -205,8 +246,13 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     }
     phase('state');
     fs.closeSync(lock);
-    return { rec, pidfd, store, cgroup: p.cgroup };
+    const created: Created = { rec, pidfd, store, cgroup: p.cgroup };
+    if (master >= 0) created.console = master;
+    if (notify) created.notify = notify;
+    return created;
   } catch (e) {
+    if (consoleSock >= 0) fs.closeSync(consoleSock);
+    if (master >= 0) fs.closeSync(master);
     // Bad input or a failed setup leaves nothing behind: no process, cgroup or state dir. The
     // init is our child until we exit: kill it and reap it before removing its cgroup.
     if (pidfd >= 0) {

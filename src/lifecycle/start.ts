@@ -6,6 +6,8 @@ import type { StateRecord, StateStore } from '../state/store';
 import { checkTransition } from './status';
 import { native, statusOf, withContainer } from './container';
 import type { GlobalOptions } from './api';
+import { pidStartTime } from '../sys/proc';
+import { bindNotifySocket, notifySetup, relayNotifySync } from './notify';
 
 export function startRec(store: StateStore, rec: StateRecord, pidfd?: number): void {
   checkTransition(rec.id, statusOf(store, rec), 'start');
@@ -30,7 +32,42 @@ export function startRec(store: StateStore, rec: StateRecord, pidfd?: number): v
   }
 }
 
-/** `start`: release a created container's init. */
+/**
+ * `start`: release a created container's init. With NOTIFY_SOCKET (runc's start.go), the
+ * container's notify socket is bound first, and once the container runs, start waits for its
+ * READY (or its exit) and relays it (src/lifecycle/notify.ts), without holding the container's lock.
+ */
 export function start(g: GlobalOptions, id: string): void {
-  withContainer(g, id, (c) => startRec(c.store, c.rec));
+  const relay = withContainer(g, id, (c) => {
+    const ns = notifySetup(c.store, id);
+    if (!ns) {
+      startRec(c.store, c.rec);
+      return undefined;
+    }
+    checkTransition(c.rec.id, statusOf(c.store, c.rec), 'start');
+    const n = native();
+    let pidfd: number;
+    try {
+      pidfd = n.pidfdOpen(c.rec.pid);
+    } catch {
+      throw new TsruncError('E_STATUS', 'cannot start a container that has stopped');
+    }
+    let sock = -1;
+    try {
+      if (pidStartTime(c.rec.pid) !== c.rec.pidStartTime) throw new TsruncError('E_STATUS', 'cannot start a container that has stopped');
+      sock = bindNotifySocket(n, ns);
+      startRec(c.store, c.rec, pidfd);
+    } catch (e) {
+      if (sock >= 0) fs.closeSync(sock);
+      fs.closeSync(pidfd);
+      throw e;
+    }
+    return { ns, sock, pidfd, pid: c.rec.pid };
+  });
+  if (!relay) return;
+  try {
+    relayNotifySync(native(), relay.ns, relay.sock, relay.pidfd, relay.pid);
+  } finally {
+    fs.closeSync(relay.pidfd);
+  }
 }

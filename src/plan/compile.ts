@@ -10,7 +10,7 @@
 //   4. config mounts in config order (cgroup and sysfs-without-netns expanded), each followed by
 //      its recursive attributes and further propagation options (MOUNT_ATTRS)
 //   5. default devices, linux.devices, then the /dev symlinks (runc's order)
-//   6. pivot_root (or MS_MOVE + chroot with --no-pivot)
+//   6. pivot_root (or MS_MOVE + chroot with --no-pivot), then the console (process.terminal)
 //   7. hostname, domainname, sysctls (through a private procfs)
 //   8. the delayed read-only remounts of mounts that steps 4-5 wrote into (a `ro` /dev), then
 //      readonlyPaths, maskedPaths, rootfsPropagation on the new `/`, then root.readonly
@@ -103,9 +103,6 @@ export function unsupportedProblems(spec: Spec): SpecProblem[] {
   const out: SpecProblem[] = [];
   const unsupported = (field: string, why: string): void => { out.push({ pointer: field, message: why }); };
   const p = spec.process;
-  if (p?.terminal) {
-    unsupported('/process/terminal', 'terminal: true needs the console socket support that is not implemented yet; set it to false');
-  }
   const later = (f: string) => unsupported(f, 'not supported by this version of tsrunc');
   if (p?.selinuxLabel) later('/process/selinuxLabel');
   for (const [k, v] of Object.entries(spec.hooks ?? {})) if (v && v.length) later(`/hooks/${k}`);
@@ -429,6 +426,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     ...mounts.map((x) => (isCgroup(x.m) ? '' : x.dest)),
     ...(devIsBind ? [] : [...DEFAULT_DEVICES.map((d) => d.path), ...DEV_SYMLINKS.map(([, link]) => link)]),
     ...(linux.devices ?? []).map((d) => d.path),
+    ...(proc.terminal ? ['/dev/console'] : []),
   ];
   // A read-only mount that tsrunc still has to write into (a `ro` tmpfs on /dev that gets the
   // devices, /dev/pts, /dev/shm) is mounted writable and made read-only at step 8, as runc does.
@@ -543,6 +541,15 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   if (!mountNs) add('PIVOT_ROOT', `chroot to ${q(o.rootfs)} (no mount namespace)`, [2], [o.rootfs]);
   else add('PIVOT_ROOT', o.noPivot ? `move the rootfs to \`/\` and chroot (--no-pivot)` : `pivot_root to ${q(o.rootfs)}`,
     [o.noPivot ? 1 : 0], [o.rootfs]);
+
+  // 6b. The terminal: a pty of the container's own devpts, its slave bound on /dev/console and made
+  //     the process's stdio and controlling terminal; the master goes to `create` (runc does this
+  //     right after pivot_root, before the rootfs is finalized: a read-only /dev is remounted later).
+  if (proc.terminal) {
+    const size = proc.consoleSize && proc.consoleSize.height > 0 && proc.consoleSize.width > 0 ? proc.consoleSize : undefined;
+    add('PTY', `make the console: a pty of \`/dev/pts\`, bound on \`/dev/console\`${size ? `, ${size.width}x${size.height}` : ''}; send its master to tsrunc`,
+      [1, size?.height ?? 0, size?.width ?? 0, proc.user?.uid ?? 0]);
+  }
 
   // 7.
   // Setting them without a UTS namespace would change the host's names: refuse (runc's text).

@@ -45,6 +45,7 @@ export const OP = {
   BIND_DEVICE: 34,
   MOUNT_ATTRS: 50,
   TMPCOPYUP: 51,
+  PTY: 40,
   // Reserved ranges for work in flight (one per area, so parallel branches never collide):
   // 30-39 namespaces and user ids, 40-49 terminal and fds, 50-59 mounts and devices,
   // 60-69 process attributes, 70-79 hooks, 80-89 seccomp notify, 90-99 exec.

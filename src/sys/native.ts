@@ -11,7 +11,9 @@ export type SyncResult =
   | { type: 'ready' }
   | { type: 'eof' }
   | { type: 'error'; step: number; errno: number; detail: string }
-  | { type: 'timeout' };
+  | { type: 'timeout' }
+  /** The pty master from the PTY op (O_CLOEXEC, ours to close); READY/ERROR follow. */
+  | { type: 'pty'; fd: number };
 export interface ExitStatus { code: number | null; signal: number | null }
 
 export interface Native {
@@ -42,6 +44,20 @@ export interface Native {
   syncIdMaps(sock: number): void;
   /** umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW). */
   detachMount(path: string): void;
+  // addon/console.cc: AF_UNIX sockets, terminal settings, sd_notify.
+  /** A connected AF_UNIX socket (O_CLOEXEC); `@name` is abstract. */
+  unixConnect(path: string, type?: 'stream' | 'dgram'): number;
+  /** A SOCK_DGRAM socket bound at path (O_CLOEXEC). */
+  unixDgramBind(path: string): number;
+  /** One message: `payload` (non-empty) plus exactly one SCM_RIGHTS fd. */
+  sendFd(sock: number, fd: number, payload: string): void;
+  sendData(sock: number, data: string): void;
+  getWinsize(fd: number): { rows: number; cols: number } | null;
+  setWinsize(fd: number, rows: number, cols: number): void;
+  clearOnlcr(fd: number): void;
+  /** The first `READY=` line sent to the notify socket, or null once the pidfd's process is gone. */
+  notifyWaitSync(sock: number, pidfd: number): string | null;
+  notifyWait(sock: number, pidfd: number): Promise<string | null>;
 }
 
 /** The package root: dist/src/sys/native.js -> ../../.. */

@@ -129,11 +129,8 @@ const CASES: Case[] = [
       assert.match(msg, /hostname/);
       assert.match(msg, /UTS namespace/i);
     }),
-  createCase('terminal: true without --console-socket: a clear error naming the problem', `${P}-tty`, () => dirs.tty!, (msg) => {
-    assert.match(msg, /^\w+ create failed: /);
-    assert.match(msg, /terminal/);
-    assert.match(msg, /console/);
-  }),
+  createCase('terminal: true without --console-socket: runc\'s text', `${P}-tty`, () => dirs.tty!,
+    /^\w+ create failed: cannot allocate tty if runc will detach without setting console socket$/),
   createCase('unified keys on a v1/hybrid host: runc\'s text, nothing left behind', `${P}-mem`, () => dirs.mem!,
     /^\w+ create failed: invalid configuration: cannot use unified on cgroup v1$/),
   ...(fs.existsSync('/run/systemd/system') ? [] : [

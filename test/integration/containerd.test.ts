@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRootfs } from '../../conformance/lib/rootfs';
+import { buildRootfs, repoRoot } from '../../conformance/lib/rootfs';
 import { TSRUNC, cgroupDirsNamed, pollUntil, tmpDir } from './support';
 import { encode, unary } from './grpc';
 
@@ -59,7 +59,7 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
   });
 
   after(() => {
-    for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause', 'ctd-lim', 'ctd-upd']) {
+    for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause', 'ctd-lim', 'ctd-upd', 'ctd-tty']) {
       ctr(['task', 'kill', '-s', 'KILL', id]);
       ctr(['task', 'delete', id]);
       ctr(['container', 'rm', id]);
@@ -101,6 +101,22 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
     assert.equal(ctr(['task', 'delete', 'ctd-lim']).status, 0);
     assert.equal(ctr(['container', 'rm', 'ctd-lim']).status, 0);
     assert.deepEqual(cgroupDirsNamed('ctd-lim'), []);
+  });
+
+  it('ctr run -t --rm (issue 8): the shim receives the console from --console-socket; a real pty drives ctr', () => {
+    // ctr needs a terminal of its own: run it on a pty (test/integration/tty_driver.py). It resizes
+    // the console after the task starts: the container waits a moment before it looks.
+    const driver = path.join(repoRoot(), 'test/integration/tty_driver.py');
+    const argv = ['--address', sock(), '-n', NS, ...runArgs('ctd-tty', ['-t', '--rm'], ['/bin/sh', '-c', 'sleep 1; tty; stty size; exit 4'])];
+    const r = spawnSync('python3', [driver, 'pty-run', '30', '90', '--', 'ctr', ...argv], { encoding: 'utf8', timeout: 60000, input: '' });
+    const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const end = lines.find((l) => 'exit' in l);
+    const out = String(lines.find((l) => 'output' in l)?.output ?? '');
+    assert.equal(end?.exit, 4, `ctr run -t: ${r.stdout} ${r.stderr}\n${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-3000)}`);
+    assert.match(out, /\/dev\/pts\/0\r*\n/);
+    assert.match(out, /30 90\r*\n/, 'ctr resized the console it got from the shim');
+    assert.equal(tsruncList(), null);
+    assert.deepEqual(cgroupDirsNamed('ctd-tty'), []);
   });
 
   it('ctr run -d, task ls, task kill -s KILL, task delete, container rm', () => {

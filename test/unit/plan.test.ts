@@ -65,6 +65,34 @@ test('golden: runc spec config with a cgroup namespace on a v2 host (json)', () 
   golden('runc-spec.cgroupns.v2.json', dumpJson(plan(s, V2)));
 });
 
+test('golden: runc spec config with its terminal (PTY right after pivot_root)', () => {
+  const s = load('runc-spec.json');
+  s.process!.consoleSize = { height: 40, width: 120 };
+  s.process!.user = { uid: 1000, gid: 1000 };
+  const p = plan(s, HYBRID);
+  golden('runc-spec.terminal.hybrid.txt', dumpText(p));
+  const i = p.ops.findIndex((o) => o.op === 'PTY');
+  assert.equal(p.ops[i - 1]!.op, 'PIVOT_ROOT');
+  assert.deepEqual(p.ops[i]!.ints, [1, 40, 120, 1000]);
+  // Before anything is made read-only: root.readonly comes later.
+  assert.ok(p.ops.findIndex((o) => o.op === 'REMOUNT') > i);
+  // No terminal: no PTY op; half a consoleSize is not applied (runc: both or nothing).
+  assert.equal(plan(terminalOff(load('runc-spec.json')), HYBRID).ops.some((o) => o.op === 'PTY'), false);
+  const half = load('runc-spec.json');
+  half.process!.consoleSize = { height: 40, width: 0 };
+  assert.deepEqual(plan(half, HYBRID).ops.find((o) => o.op === 'PTY')!.ints, [1, 0, 0, 0]);
+});
+
+test('a read-only bind of /dev is made read-only only after /dev/console is created in it', () => {
+  const s = load('runc-spec.json');
+  s.mounts = s.mounts!.filter((m) => !m.destination.startsWith('/dev'));
+  s.mounts.push({ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind', 'ro'] });
+  const p = plan(s, HYBRID);
+  const pty = p.ops.findIndex((o) => o.op === 'PTY');
+  const remount = p.ops.findIndex((o) => o.op === 'REMOUNT' && o.strs[0] === '/dev');
+  assert.ok(pty >= 0 && remount > pty, p.ops.map((o) => o.what).join('\n'));
+});
+
 test('golden: containerd ctr run config, --no-pivot, preserved fds', () => {
   golden('ctr-run.hybrid.txt', dumpText(plan(load('containerd-ctr-run.json'), HYBRID, { noPivot: true, keepFds: 2 })));
 });
@@ -114,7 +142,6 @@ test('rlimit values of 2^64-1 mean unlimited', () => {
 
 test('what this version cannot honour is refused, naming the field', () => {
   const cases: [string, (s: Spec) => void, RegExp][] = [
-    ['terminal', (s) => { s.process!.terminal = true; }, /\/process\/terminal/],
     ['ns path', (s) => { s.linux!.namespaces![0]!.path = '/proc/1/ns/pid'; }, /\/linux\/namespaces\/0\/path/],
     ['seccomp listener', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/a.sock' }; }, /\/linux\/seccomp\/listenerPath/],
     ['seccomp notify', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }; }, /\/linux\/seccomp\/syscalls\/0\/action: SCMP_ACT_NOTIFY/],
