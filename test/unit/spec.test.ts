@@ -202,6 +202,7 @@ describe('bad configs', () => {
           '"SCMP_ACT_NOTIFY", got "SCMP_ACT_DENY"',
         'config.json: /linux/seccomp/syscalls/0/names: must NOT have fewer than 1 items',
         'config.json: /linux/maskedPaths: must be array',
+        "config.json: /linux/uidMappings: user namespace mappings specified, but user namespace isn't enabled in the config",
       ],
     },
     {
