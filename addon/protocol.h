@@ -20,7 +20,16 @@
 // by the clone child, so a create killed while a setup step blocks leaves no init behind.
 //
 // The clone child (before it becomes tsrunc-init) reports a failed execveat as
-// SyncMsg{ERROR, step = STEP_EXEC_INIT}.
+// SyncMsg{ERROR, step = STEP_EXEC_INIT}, and a failed setns of a namespace to join
+// (linux.namespaces[].path) as SyncMsg{ERROR, step = STEP_JOIN_NS, detail = index of the join}.
+//
+// A joined pid namespace applies only to children (setns(2)): the FORK plan op (addon/init/join.cc)
+// forks the process that goes on with the plan, with CLONE_PARENT so that it is tsrunc's child,
+// and the forking process reports it before it exits:
+//    -   | init -> parent  | SyncMsg{PID}       | `err` holds the host pid of the process that
+//        |                 |                    | carries on; the sender exits right after
+// (the same for `exec`, where the plan ends with EXEC and the sync socket is close-on-exec: EOF
+// after an error-free run means the process's own program is running).
 #pragma once
 #include <stdint.h>
 
@@ -29,11 +38,12 @@ namespace tsrunc {
 constexpr uint8_t SYNC_GO = 'G';
 constexpr uint8_t SYNC_COMMIT = 'C';
 
-enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2 };
+enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2, SYNC_PID = 3 };
 
 // Steps below 0 are not plan steps; TS maps them to messages (src/plan/messages.ts).
 constexpr int32_t STEP_EXEC_INIT = -1;  // execveat of the sealed tsrunc-init memfd failed
 constexpr int32_t STEP_READ_PLAN = -2;  // the init could not read/decode the plan
+constexpr int32_t STEP_JOIN_NS = -3;    // the clone child's setns of a linux.namespaces[].path failed
 
 struct SyncMsg {
   uint32_t type;

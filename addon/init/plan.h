@@ -43,6 +43,12 @@
 //       |                 | (1: installed by EXEC right before     | (compiled by libseccomp in the
 //       |                 | execve, with noNewPrivileges; 0: now,  | parent; the compiler emits the
 //       |                 | before the capabilities are dropped)   | filter JSON, create links it)
+//  90   | FORK            | rearm (1: parent-death signal again)   | -   (clone CLONE_PARENT; the parent
+//       |                 |                                        |     reports the child's pid, exits)
+//  91   | JOIN            | pidfd, CLONE_NEW* flags                | -   (exec: setns into the container,
+//       |                 |                                        |     then `/` becomes the root fd)
+//  92   | EXEC_READY      | -                                      | -   (exec: no parent-death signal,
+//       |                 |                                        |     sync socket close-on-exec)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -79,6 +85,9 @@ enum OpCode : uint32_t {
   OP_LOOKUP_HOME = 26,
   OP_MKDIR = 27,
   OP_SECCOMP = 28,
+  OP_FORK = 90,
+  OP_JOIN = 91,
+  OP_EXEC_READY = 92,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

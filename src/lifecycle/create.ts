@@ -112,7 +112,15 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
   const { linkSeccomp } = require('../plan/seccomp') as typeof import('../plan/seccomp');
   const planBuf = encodeOps(linkSeccomp(p.plan.ops, (f) => n.seccompCompile(f), (m) => g.log('debug', m)));
 
-  store.createDir(o.id);
+  // linux.namespaces[].path: opened and type-checked now (a wrong path leaves nothing behind);
+  // the clone child joins them.
+  const joins = openNamespaces(n, p.plan.joins ?? []);
+  try {
+    store.createDir(o.id);
+  } catch (e) {
+    for (const j of joins) fs.closeSync(j.fd);
+    throw e;
+  }
   let cgroupMade = false;
   let pidfd = -1;
   let lock = -1;
@@ -134,14 +142,27 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     p.cgroup.setResources(p.resources, { warn: (m) => g.log('warning', m) });
     phase('cgroup');
     let rec: StateRecord;
-    const child = spawnIntoCgroup(n, p, { initPath: initPath(), plan: planBuf, cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds });
+    let child: ReturnType<typeof spawnIntoCgroup>;
+    try {
+      child = spawnIntoCgroup(n, p, { initPath: initPath(), plan: planBuf, cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds, joins });
+    } finally {
+      for (const j of joins.splice(0)) fs.closeSync(j.fd);
+    }
     pidfd = child.pidfd;
     phase('clone');
     try {
       if (!child.inCgroup) p.cgroup.addPid(child.pid);
       n.syncGo(child.sock);
       const timeout = setupTimeoutMs();
-      const r = n.syncWait(child.sock, timeout);
+      let r = n.syncWait(child.sock, timeout);
+      if (r.type === 'pid') {
+        // A joined pid namespace: the init forked (FORK op) and its child, ours through
+        // CLONE_PARENT, is the container's process from now on.
+        const next = adoptForked(n, pidfd, r.pid);
+        pidfd = next.pidfd;
+        child.pid = next.pid;
+        r = n.syncWait(child.sock, timeout);
+      }
       phase('container setup');
       if (r.type === 'error') throw setupError(p.plan, r.step, r.errno, r.detail);
       if (r.type === 'eof') {
@@ -190,8 +211,56 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     }
     store.remove(o.id);
     if (lock >= 0) fs.closeSync(lock);
+    for (const j of joins) fs.closeSync(j.fd);
     throw e;
   }
+}
+
+/**
+ * After a FORK op: reap the process that forked (it exits right after reporting) and take a pidfd
+ * of its child, which is ours (CLONE_PARENT) and not reaped, so its pid cannot have been reused.
+ */
+export function adoptForked(n: Native, oldPidfd: number, pid: number): { pid: number; pidfd: number } {
+  try { n.waitPidfdSync(oldPidfd, 5000); } catch { /* reaped already */ }
+  fs.closeSync(oldPidfd);
+  return { pid, pidfd: n.pidfdOpen(pid) };
+}
+
+const NS_NAMES: Record<number, string> = {
+  0x00000080: 'time', 0x00020000: 'mount', 0x02000000: 'cgroup', 0x04000000: 'uts', 0x08000000: 'ipc',
+  0x10000000: 'user', 0x20000000: 'pid', 0x40000000: 'network',
+};
+
+/**
+ * Open each namespace to join (O_NONBLOCK: a FIFO named as a path must not hang create) and check
+ * that it is a namespace of the type the field names (ioctl NS_GET_NSTYPE). Errors name the field.
+ */
+export function openNamespaces(n: Native, joins: readonly import('../plan/ops').NamespaceJoin[]): { fd: number; nstype: number }[] {
+  const out: { fd: number; nstype: number }[] = [];
+  const c = fs.constants;
+  try {
+    for (const j of joins) {
+      const bad = (why: string) => new TsruncError('E_CONFIG_INVALID', `config.json: ${j.field}: ${why}`);
+      let fd: number;
+      try {
+        fd = fs.openSync(j.path, c.O_RDONLY | c.O_NONBLOCK | c.O_NOCTTY);
+      } catch (e) {
+        throw bad(`open \`${j.path}\`: ${causeText(e)}`);
+      }
+      out.push({ fd, nstype: j.nstype });
+      let t: number;
+      try {
+        t = n.nsType(fd);
+      } catch (e) {
+        throw bad(`\`${j.path}\` is not a namespace (${causeText(e)})`);
+      }
+      if (t !== j.nstype) throw bad(`\`${j.path}\` is a ${NS_NAMES[t] ?? `0x${t.toString(16)}`} namespace, not a ${j.type} namespace`);
+    }
+  } catch (e) {
+    for (const x of out) fs.closeSync(x.fd);
+    throw e;
+  }
+  return out;
 }
 
 /**

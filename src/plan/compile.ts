@@ -22,7 +22,7 @@
 import path = require('path');
 import { TsruncError } from '../errors';
 import type { LinuxSeccomp, Mount, Spec } from '../spec/types';
-import { CLONE, MS, type NamespacePlan, type Op, type Plan } from './ops';
+import { CLONE, MS, type NamespaceJoin, type NamespacePlan, type Op, type Plan } from './ops';
 import {
   CAPABILITIES, MOUNT_FLAGS, PROPAGATION_FLAGS, RLIMITS, UNSUPPORTED_MOUNT_OPTIONS, flagNames,
 } from './tables';
@@ -106,8 +106,8 @@ export function checkSupported(spec: Spec): void {
   for (const [k, v] of Object.entries(spec.hooks ?? {})) if (v && v.length) later(`/hooks/${k}`);
   const l = spec.linux ?? {};
   (l.namespaces ?? []).forEach((ns, i) => {
-    if (ns.path) unsupported(`/linux/namespaces/${i}/path`, 'joining an existing namespace is not supported yet');
-    if (ns.type === 'user') unsupported(`/linux/namespaces/${i}`, 'user namespaces are not supported yet');
+    // Joining by path: every type but time (its own work, with the new time namespaces).
+    if (ns.type === 'user' && !ns.path) unsupported(`/linux/namespaces/${i}`, 'user namespaces are not supported yet');
     if (ns.type === 'time') unsupported(`/linux/namespaces/${i}`, 'time namespaces are not supported yet');
   });
   if (!(l.namespaces ?? []).some((n) => n.type === 'mount')) {
@@ -245,8 +245,19 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
 
   const namespaces: NamespacePlan[] = [];
   let cloneFlags = 0;
+  // linux.namespaces[].path: joined by the clone child (create opens and type-checks the paths),
+  // in runc's order: user first, so that the others are joined with the capabilities it gives.
+  const joins: NamespaceJoin[] = [];
+  for (const t of JOIN_ORDER) {
+    const i = (linux.namespaces ?? []).findIndex((n) => n.type === t && n.path);
+    if (i < 0) continue;
+    const p = linux.namespaces![i]!.path!;
+    joins.push({ type: t, path: p, field: `/linux/namespaces/${i}/path`, nstype: NS_FLAGS[t]! });
+    namespaces.push({ type: t, how: 'join', path: p });
+  }
+  const joined = new Set(joins.map((j) => j.type));
   for (const t of ['mount', 'pid', 'network', 'ipc', 'uts', 'cgroup']) {
-    if (!nsTypes.has(t as never)) continue;
+    if (!nsTypes.has(t as never) || joined.has(t)) continue;
     // The cgroup namespace must be made after the init has joined its cgroup, so that the
     // container's cgroup becomes its root: the init unshares it right after SYNC_GO.
     if (t === 'cgroup') namespaces.push({ type: t, how: 'unshare' });
@@ -260,8 +271,21 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   const add = (op: Op['op'], what: string, ints: (number | bigint)[] = [], strs: string[] = []) =>
     ops.push({ op, what, ints, strs });
 
+  // 0. In a joined user namespace, the new namespaces must be made after joining it (they are
+  //    then owned by it, and the container's root can mount in them): unshared by the init, not
+  //    cloned. A pid namespace, joined or unshared, applies to children only: the init forks, and
+  //    the child (tsrunc's, via CLONE_PARENT) is the container's process from then on.
+  if (joined.has('user') && cloneFlags !== 0) {
+    add('UNSHARE', `unshare the new ${namespaces.filter((n) => n.how === 'clone').map((n) => n.type).join(', ')} namespaces (inside the joined user namespace)`, [cloneFlags]);
+    for (const n of namespaces) if (n.how === 'clone') n.how = 'unshare';
+  }
+  if (joined.has('pid') || (joined.has('user') && cloneFlags & CLONE.NEWPID)) {
+    add('FORK', `fork: the ${joined.has('pid') ? 'joined' : 'new'} pid namespace applies to children only`, [1]);
+  }
+  if (joined.has('user')) cloneFlags = 0;
+
   // 1.
-  if (nsTypes.has('cgroup')) add('UNSHARE', 'unshare the cgroup namespace', [CLONE.NEWCGROUP]);
+  if (nsTypes.has('cgroup') && !joined.has('cgroup')) add('UNSHARE', 'unshare the cgroup namespace', [CLONE.NEWCGROUP]);
   if (o.sessionKeyring) add('SESSION_KEYRING', `join a new session keyring ${q(o.sessionKeyring)}`, [], [o.sessionKeyring]);
   if (proc.oomScoreAdj !== undefined) add('OOM_SCORE_ADJ', `set oom_score_adj to ${proc.oomScoreAdj}`, [proc.oomScoreAdj]);
   // 2.
@@ -406,8 +430,12 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     'place the init in its cgroup, then release it (SYNC_GO)',
     'wait for READY, write state.json and the pid file',
   ];
-  return { cloneFlags, namespaces, host, ops };
+  if (joins.length) host.splice(3, 0, `open the namespaces to join (${joins.map((j) => `${j.type} ${q(j.path)}`).join(', ')}); the clone child joins them`);
+  return { cloneFlags, namespaces, host, ops, joins };
 }
+
+/** runc's order for joining (orderNamespacePaths): user first, mount late. */
+const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'mount', 'cgroup'];
 
 type Add = (op: Op['op'], what: string, ints?: (number | bigint)[], strs?: string[]) => number;
 

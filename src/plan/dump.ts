@@ -4,7 +4,9 @@ import type { Plan } from './ops';
 export function dumpText(plan: Plan): string {
   const lines: string[] = [];
   lines.push('namespaces:');
-  for (const n of plan.namespaces) lines.push(`  ${n.type} (new, ${n.how === 'clone' ? 'clone3 flag' : 'unshared by the init after joining its cgroup'})`);
+  for (const n of plan.namespaces) {
+    lines.push(`  ${n.type} (${n.how === 'join' ? `joined: \`${n.path}\`` : `new, ${n.how === 'clone' ? 'clone3 flag' : n.type === 'cgroup' ? 'unshared by the init after joining its cgroup' : 'unshared by the init in the joined user namespace'}`})`);
+  }
   lines.push('host (tsrunc create):');
   plan.host.forEach((h, i) => lines.push(`  h${i + 1}. ${h}`));
   lines.push('container (tsrunc-init, in order):');

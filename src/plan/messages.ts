@@ -7,11 +7,17 @@ import type { Plan } from './ops';
 
 const STEP_EXEC_INIT = -1;
 const STEP_READ_PLAN = -2;
+const STEP_JOIN_NS = -3;
 
 export function setupError(plan: Plan, step: number, errno: number, detail: string): TsruncError {
   const code = errno ? errnoName(errno) : '';
   if (step === STEP_EXEC_INIT) return new TsruncError('E_SETUP', `exec tsrunc-init from its sealed memfd: ${code}`);
   if (step === STEP_READ_PLAN) return new TsruncError('E_SETUP', `tsrunc-init: ${detail}${code ? `: ${code}` : ''}`);
+  if (step === STEP_JOIN_NS) {
+    const j = plan.joins?.[Number(detail)];
+    if (!j) return new TsruncError('E_INTERNAL', `the clone child reported a failed join ${detail}: ${code}`);
+    return new TsruncError('E_SETUP', `config.json: ${j.field}: join ${j.type} namespace \`${j.path}\`: setns: ${code}`);
+  }
   const op = plan.ops[step];
   if (!op) return new TsruncError('E_INTERNAL', `tsrunc-init reported unknown step ${step}: ${detail} ${code}`);
   if (op.op === 'RESOLVE_EXEC') {

@@ -30,6 +30,9 @@ export const OP = {
   LOOKUP_HOME: 26,
   MKDIR: 27,
   SECCOMP: 28,
+  FORK: 90,
+  JOIN: 91,
+  EXEC_READY: 92,
   // Reserved ranges for work in flight (one per area, so parallel branches never collide):
   // 30-39 namespaces and user ids, 40-49 terminal and fds, 50-59 mounts and devices,
   // 60-69 process attributes, 70-79 hooks, 80-89 seccomp notify, 90-99 exec.
@@ -46,11 +49,22 @@ export interface Op {
   what: string;
 }
 
-/** Where each namespace comes from (this issue: only new ones). */
+/** Where each namespace comes from. */
 export interface NamespacePlan {
   type: string;
-  /** How it is made: in the clone3 flags, or unshared by the init after joining its cgroup. */
-  how: 'clone' | 'unshare';
+  /** How it is made: in the clone3 flags, unshared by the init, or joined (linux.namespaces[].path). */
+  how: 'clone' | 'unshare' | 'join';
+  path?: string;
+}
+
+/** A namespace to join: `create` opens `path`, checks its type, and the clone child setns()es it. */
+export interface NamespaceJoin {
+  type: string;
+  path: string;
+  /** The JSON path of the field, for errors: `/linux/namespaces/2/path`. */
+  field: string;
+  /** CLONE_NEW* of the type. */
+  nstype: number;
 }
 
 export interface Plan {
@@ -60,6 +74,8 @@ export interface Plan {
   /** Host-side steps done by `create` itself, for the dump (cgroup, state, fifo). */
   host: string[];
   ops: Op[];
+  /** Namespaces to join, in the order they are joined (absent or empty: none). */
+  joins?: NamespaceJoin[];
 }
 
 export const CLONE = {
