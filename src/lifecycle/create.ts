@@ -300,6 +300,14 @@ function record(o: CreateOptions, p: Prepared, pid: number, start: string): Stat
   };
   if (p.spec.annotations) rec.annotations = p.spec.annotations;
   if (Object.keys(p.resources).length) rec.resources = p.resources;
+  // What `exec` takes from the container when its process does not say (runc's newInitConfig).
+  const proc = p.spec.process;
+  rec.execDefaults = {
+    ...(proc?.capabilities ? { capabilities: proc.capabilities } : {}),
+    ...(proc?.rlimits?.length ? { rlimits: proc.rlimits } : {}),
+    ...(p.spec.linux?.seccomp ? { seccomp: p.spec.linux.seccomp } : {}),
+    ...(o.noNewKeyring ? { noNewKeyring: true } : {}),
+  };
   return rec;
 }
 

@@ -152,7 +152,7 @@ export function parseMountOptions(options: string[] = []): ParsedMountOptions {
   return { flags, propagation, data };
 }
 
-function capMask(names: string[] | undefined): bigint {
+export function capMask(names: string[] | undefined): bigint {
   let m = 0n;
   for (const n of names ?? []) {
     const bit = CAPABILITIES.indexOf(n);
@@ -161,7 +161,7 @@ function capMask(names: string[] | undefined): bigint {
   return m;
 }
 
-function rlimitValue(v: number): number {
+export function rlimitValue(v: number): number {
   return v >= RLIM_INFINITY_THRESHOLD ? -1 : v;
 }
 

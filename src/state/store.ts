@@ -23,6 +23,8 @@ export interface StateRecord {
   namespaces: string[];
   /** linux.resources as applied (without devices), updated by `update`; absent when none. */
   resources?: import('../cgroup/resources').Resources;
+  /** What `exec` takes from the container's config at create time (capabilities, rlimits, seccomp). */
+  execDefaults?: import('../plan/exec').ExecDefaults;
 }
 
 export const STATE_FILE = 'state.json';

@@ -58,6 +58,7 @@ class Harness {
       eventsStats(g, o) { h.rec('eventsStats', g, o); return '{"type":"stats"}\n'; },
       events(g, o, emit) { h.rec('events', g, o); emit('{"type":"oom","id":"c1"}\n'); return Promise.resolve(); },
       update(g, o) { h.rec('update', g, o); },
+      exec(g, o) { h.rec('exec', g, o); return Promise.resolve(h.runResult); },
     };
   }
 
