@@ -58,6 +58,31 @@ function setupTimeoutMs(): number {
   return Number.isFinite(s) && s > 0 ? Math.round(s * 1000) : 120_000;
 }
 
+/**
+ * --preserve-fds N: every fd of 3..3+N-1 must be open (runc's check and text) and one our caller
+ * gave us. Node opens its own fds (epoll instances, pipes, eventfds) in the lowest free numbers at
+ * start-up, the very first an epoll instance, so every fd from 3 below the lowest epoll fd was
+ * inherited; a too large N must not hand Node's fds to the container (runc 1.1.5 hands over its
+ * own there).
+ */
+function checkPreservedFds(n: number): void {
+  if (n === 0) return;
+  let first = Infinity;
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    let what = '';
+    try { what = fs.readlinkSync(`/proc/self/fd/${name}`); } catch { continue; }
+    if (Number(name) >= 3 && what === 'anon_inode:[eventpoll]') first = Math.min(first, Number(name));
+  }
+  for (let fd = 3; fd < 3 + n; fd++) {
+    try {
+      fs.fstatSync(fd);
+    } catch (e) {
+      throw new TsruncError('E_USAGE', `unable to stat preserved-fd ${fd - 3} (of ${n}): ${causeText(e)}`);
+    }
+    if (fd >= first) throw new TsruncError('E_USAGE', `--preserve-fds ${n}: fd ${fd} was not passed to tsrunc (it was given ${first === 3 ? 'no fd above 2' : first === 4 ? 'fd 3 only' : `fds 3 to ${first - 1}`})`);
+  }
+}
+
 /** `exec`: resolves to the process's exit status (128+signal when killed), or 0 with -d. */
 export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
   const c = loadContainer(g, o.id);
@@ -68,14 +93,7 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
   validateProcess(proc);
   checkTerminal(proc, o);
   const subPaths = subCgroupPaths(o.cgroup);
-  // runc: every preserved fd must exist (and none of tsrunc's own can slip in by a too large N).
-  for (let fd = 3; fd < 3 + o.preserveFds; fd++) {
-    try {
-      fs.fstatSync(fd);
-    } catch (e) {
-      throw new TsruncError('E_USAGE', `unable to stat preserved-fd ${fd - 3} (of ${o.preserveFds}): ${causeText(e)}`);
-    }
-  }
+  checkPreservedFds(o.preserveFds);
   const defaults = execDefaults(c.rec);
 
   const n = native();
