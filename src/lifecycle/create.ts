@@ -116,6 +116,12 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
   // the clone child joins them.
   const joins = openNamespaces(n, p.plan.joins ?? []);
   try {
+    checkHostNetSysctls(p.spec, p.plan.joins ?? [], joins);
+  } catch (e) {
+    for (const j of joins) fs.closeSync(j.fd);
+    throw e;
+  }
+  try {
     store.createDir(o.id);
   } catch (e) {
     for (const j of joins) fs.closeSync(j.fd);
@@ -224,6 +230,22 @@ export function adoptForked(n: Native, oldPidfd: number, pid: number): { pid: nu
   try { n.waitPidfdSync(oldPidfd, 5000); } catch { /* reaped already */ }
   fs.closeSync(oldPidfd);
   return { pid, pidfd: n.pidfdOpen(pid) };
+}
+
+/**
+ * runc's rule for a joined network namespace: `net.*` sysctls are refused when it is the host's
+ * own (`sysctl "net..." not allowed in host network namespace`), since they would change the host.
+ */
+function checkHostNetSysctls(spec: Spec, joins: readonly import('../plan/ops').NamespaceJoin[], fds: readonly { fd: number }[]): void {
+  const i = joins.findIndex((j) => j.type === 'network');
+  if (i < 0) return;
+  const net = Object.keys(spec.linux?.sysctl ?? {}).find((k) => k.startsWith('net.') || k.startsWith('net/'));
+  if (net === undefined) return;
+  const joined = fs.fstatSync(fds[i]!.fd);
+  const host = fs.statSync('/proc/self/ns/net');
+  if (joined.ino === host.ino && joined.dev === host.dev) {
+    throw new TsruncError('E_CONFIG_INVALID', `config.json: /linux/sysctl: sysctl ${JSON.stringify(net)} not allowed in host network namespace`);
+  }
 }
 
 const NS_NAMES: Record<number, string> = {

@@ -6,6 +6,7 @@
 // container that shares the sandbox's pid namespace exits, `kill --all` and `delete` still work.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeBundle } from '../../conformance/lib/rootfs';
@@ -111,6 +112,15 @@ describe('joining namespaces by path', () => {
     assert.deepEqual(leftovers(t.root, before, ['nsj-c3', 'nsj-sb3'], [tmp]), []);
   });
 
+  it('net sysctls in a joined network namespace that is the host\'s are refused (runc)', () => {
+    const b = bundle('hostnet', ['true'], (c) => {
+      c.linux!.namespaces = [...c.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path: '/proc/self/ns/net' }] as never;
+      c.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+    });
+    ids.push('nsj-hostnet');
+    assertFails(t.call(['run', '-b', b, 'nsj-hostnet']), 'tsrunc run failed: config.json: /linux/sysctl: sysctl "net.ipv4.ip_forward" not allowed in host network namespace');
+  });
+
   it('a path of the wrong namespace type, a missing path and a file that is no namespace: errors naming the field, nothing left behind', () => {
     const before = snapshot(t.root, [tmp]);
     const cases: [string, string, RegExp][] = [
@@ -124,6 +134,35 @@ describe('joining namespaces by path', () => {
       assertFails(t.call(['run', '-b', b, `nsj-bad-${type}`]), want);
     }
     assert.deepEqual(leftovers(t.root, before, cases.map(([type]) => `nsj-bad-${type}`), [tmp]), []);
+  });
+
+  it('a joined user namespace: joined first, the new namespaces are made inside it (mounts work), the process runs in it', async () => {
+    // A user namespace held by a process of ours, with an identity mapping (a namespace whose root
+    // is not host root also needs the user-namespace work: devices bound, the fifo's owner).
+    const holder = spawn('unshare', ['--user', 'sleep', '1000'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const hp = holder.pid!;
+      pollUntil(() => fs.readlinkSync(`/proc/${hp}/ns/user`) !== fs.readlinkSync('/proc/self/ns/user'), 2000);
+      fs.writeFileSync(`/proc/${hp}/uid_map`, '0 0 4294967295');
+      fs.writeFileSync(`/proc/${hp}/gid_map`, '0 0 4294967295');
+      const b = bundle('u1', ['sh', '-c', 'readlink /proc/self/ns/user; cat /proc/self/uid_map; id -u; cat /proc/1/comm'], (c) => {
+        c.linux!.namespaces = [{ type: 'user', path: `/proc/${hp}/ns/user` }, { type: 'mount' }, { type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'network' }] as never;
+        // No mknod in a user namespace: the host's /dev is bound instead.
+        c.mounts = c.mounts!.filter((m) => !m.destination.startsWith('/dev'));
+        c.mounts.push({ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind', 'nosuid'] });
+      });
+      ids.push('nsj-u1');
+      const r = t.call(['run', '-b', b, 'nsj-u1']);
+      assert.equal(r.status, 0, show(r));
+      const [userNs, map, uid, procs] = r.stdout.trim().split('\n');
+      assert.equal(userNs, fs.readlinkSync(`/proc/${hp}/ns/user`));
+      assert.match(map!, /^\s*0\s+0\s+4294967295$/);
+      assert.equal(uid, '0');
+      assert.equal(procs, 'cat', 'pid 1 of its procfs is the container (sh exec-ed its last command): a pid namespace made inside the joined user namespace');
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   it('a joined cgroup namespace (another container\'s): the container sees that cgroup namespace', () => {
