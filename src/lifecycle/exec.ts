@@ -91,6 +91,9 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
   if (!o.processFile && o.args.length === 0) throw new TsruncError('E_USAGE', 'process args cannot be empty');
   const proc = o.processFile ? readProcessFile(o.processFile) : processFromFlags(c.rec.bundle, o);
   validateProcess(proc);
+  const { CAPABILITIES } = require('../plan/tables') as typeof import('../plan/tables');
+  const unknownCaps = [...new Set(Object.values(proc.capabilities ?? {}).flat().filter((x) => !CAPABILITIES.includes(x)))];
+  if (unknownCaps.length) g.log('warning', `ignoring unknown or unavailable capabilities: [${unknownCaps.join(' ')}]`);
   checkTerminal(proc, o);
   const subPaths = subCgroupPaths(o.cgroup);
   checkPreservedFds(o.preserveFds);

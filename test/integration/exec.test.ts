@@ -181,6 +181,14 @@ describe('exec', () => {
     } finally {
       t.call(['resume', A]);
     }
+    assertFails(exec(['--apparmor', 'foo', A, 'true']), 'exec failed: process: apparmorProfile (--apparmor): not supported by this version of tsrunc', 255);
+    assertFails(exec(['--process-label', 'foo', A, 'true']), 'exec failed: selinux label is specified in config, but selinux is disabled or not supported', 255);
+    const w = exec(['-c', 'CAP_FOO', A, 'true']);
+    assert.equal(w.status, 0, show(w));
+    assert.match(w.stderr, /level=warning msg="ignoring unknown or unavailable capabilities: \[CAP_FOO\]"/);
+    const g = exec(['-g', 'x', A, 'true']);
+    assert.equal(g.status, 1, show(g));
+    assert.equal(errMsg(g), 'invalid value "x" for flag -g: strconv.ParseInt: parsing "x": invalid syntax');
     assertFails(exec(['-t', A, 'true']), 'exec failed: exec with a terminal (-t, process.terminal) is not supported by this version of tsrunc yet', 255);
     assertFails(exec(['--console-socket', '/tmp/x.sock', A, 'true']), 'exec failed: cannot use console socket if runc will not detach or allocate tty', 255);
     assertFails(exec(['-t', '-d', A, 'true']), 'exec failed: cannot allocate tty if runc will detach without setting console socket', 255);

@@ -3,7 +3,7 @@
 // are rc 1; every other failure is `exec failed: ...` with rc 255; otherwise the process's own
 // exit status (0 with -d).
 import { TsruncError } from '../../errors';
-import { parseGoInt } from '../args';
+import { UsageError, parseGoInt } from '../args';
 import type { CommandContext } from '../context';
 import { idArg } from './common';
 
@@ -22,7 +22,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   const additionalGids = list(f['additional-gids']).map((s) => {
     const n = parseGoInt(s);
     if (n === undefined) {
-      throw new TsruncError('E_USAGE', `invalid value ${JSON.stringify(s)} for flag -additional-gids: strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`);
+      throw new UsageError('flag', `invalid value ${JSON.stringify(s)} for flag -g: strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`);
     }
     return n;
   });
