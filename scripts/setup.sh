@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm run setup`: everything a fresh Debian 12 machine (as root) needs, then the build.
 #   - Debian packages: busybox-static (test rootfs), runc (differential tests), containerd (the
-#     ecosystem test drives tsrunc through containerd's runc shim), libseccomp-dev
+#     ecosystem test drives tsrunc through containerd's runc shim), docker.io, podman and conmon
+#     (the Docker and Podman ecosystem tests; their daemons are started by the tests with private
+#     dirs, never as services), libseccomp-dev
 #     (seccomp, next issues), g++/make/python3 (node-gyp), time (/usr/bin/time for the benchmark),
 #     qemu-system-x86, cpio and xz-utils (the cgroup v2 VM lane, `npm run test:vm`: QEMU boots
 #     Debian's kernel, fetched and cached by scripts/vm-cgroup2/run.sh, with an initramfs it builds);
@@ -11,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(busybox-static runc containerd libseccomp-dev g++ make python3 time qemu-system-x86 cpio xz-utils)
+PKGS=(busybox-static runc containerd docker.io podman conmon libseccomp-dev g++ make python3 time qemu-system-x86 cpio xz-utils)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

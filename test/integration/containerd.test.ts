@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRootfs } from '../../conformance/lib/rootfs';
 import { TSRUNC, cgroupDirsNamed, pollUntil, tmpDir } from './support';
+import { encode, unary } from './grpc';
 
 const NS = 'tsrunc-ctd-test';
 const haveContainerd = spawnSync('sh', ['-c', 'command -v containerd && command -v ctr && command -v containerd-shim-runc-v2']).status === 0;
@@ -58,7 +59,7 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
   });
 
   after(() => {
-    for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause', 'ctd-lim', 'ctd-exec', 'ctd-join']) {
+    for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause', 'ctd-lim', 'ctd-upd', 'ctd-exec', 'ctd-join']) {
       ctr(['task', 'kill', '-s', 'KILL', id]);
       ctr(['task', 'delete', id]);
       ctr(['container', 'rm', id]);
@@ -143,6 +144,30 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
     assert.equal(ctr(['task', 'delete', id]).status, 0);
     assert.equal(ctr(['container', 'rm', id]).status, 0);
     assert.equal(tsruncList(), null);
+    assert.deepEqual(cgroupDirsNamed(id), []);
+  });
+
+  it('Tasks.Update through containerd\'s API reaches `tsrunc update --resources -` and changes the limit', async () => {
+    const id = 'ctd-upd';
+    const r = ctr(runArgs(id, ['-d', '--memory-limit', '67108864'], ['/bin/sleep', '1000']));
+    assert.equal(r.status, 0, r.stderr);
+    const memDir = () => cgroupDirsNamed(id).find((x) => x.startsWith('/sys/fs/cgroup/memory/'))!;
+    assert.equal(fs.readFileSync(path.join(memDir(), 'memory.limit_in_bytes'), 'utf8').trim(), '67108864');
+    // containerd.services.tasks.v1.UpdateTaskRequest { container_id = 1; google.protobuf.Any
+    // resources = 2 }, the Any holding specs.LinuxResources as JSON under containerd's type URL
+    // (what the Go client's task.Update(WithResources(...)) sends).
+    const resources = { memory: { limit: 100663296, swap: 100663296 }, pids: { limit: 77 } };
+    await unary(sock(), '/containerd.services.tasks.v1.Tasks/Update', encode([
+      [1, id],
+      [2, [[1, 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources'], [2, Buffer.from(JSON.stringify(resources))]]],
+    ]), { 'containerd-namespace': NS });
+    assert.equal(fs.readFileSync(path.join(memDir(), 'memory.limit_in_bytes'), 'utf8').trim(), '100663296');
+    const pidsDir = cgroupDirsNamed(id).find((x) => x.startsWith('/sys/fs/cgroup/pids/'))!;
+    assert.equal(fs.readFileSync(path.join(pidsDir, 'pids.max'), 'utf8').trim(), '77');
+    assert.equal(ctr(['task', 'kill', '-s', 'KILL', id]).status, 0);
+    assert.ok(pollUntil(() => /ctd-upd\s+\d+\s+STOPPED/.test(ctr(['task', 'ls']).stdout), 10000), 'the task did not stop');
+    assert.equal(ctr(['task', 'delete', id]).status, 0);
+    assert.equal(ctr(['container', 'rm', id]).status, 0);
     assert.deepEqual(cgroupDirsNamed(id), []);
   });
 
