@@ -199,6 +199,18 @@ describe('exec', () => {
     assert.equal(t.call(['delete', st]).status, 0);
   });
 
+  it('a created container (its init waits for start): exec runs in its namespaces, the container stays created', () => {
+    const id = 'nsj-ex-cr';
+    ids.push(id);
+    const c = t.call(['create', '-b', bundle('cr', ['sleep', '1000']), id]);
+    assert.equal(c.status, 0, show(c));
+    const r = exec([id, 'sh', '-c', 'hostname; cat /proc/1/comm']);
+    assert.equal(r.status, 0, show(r));
+    assert.equal(r.stdout, 'runc\ntsrunc:[INIT]\n', 'the waiting init is pid 1');
+    assert.equal(t.status(id), 'created');
+    assert.equal(t.call(['delete', '--force', id]).status, 0);
+  });
+
   it('--cgroup: the process joins an existing sub-cgroup of the container', () => {
     const paths = (JSON.parse(fs.readFileSync(path.join(t.root, A, 'state.json'), 'utf8')) as { cgroup: { paths: Record<string, string> } }).cgroup.paths;
     const key = 'pids' in paths ? 'pids' : '';

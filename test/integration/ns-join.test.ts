@@ -86,6 +86,10 @@ describe('joining namespaces by path', () => {
     pollUntil(() => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'), 2000);
     assert.equal(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'), 'sleep\u00001000\u0000', 'the reported pid runs the container\'s program');
     assert.equal(t.status('nsj-c2'), 'running');
+    // exec joins the same namespaces, the shared pid namespace included.
+    const e = t.call(['exec', 'nsj-c2', 'sh', '-c', 'readlink /proc/self/ns/pid; readlink /proc/self/ns/net']);
+    assert.equal(e.status, 0, show(e));
+    assert.equal(e.stdout, `${fs.readlinkSync(`/proc/${sb}/ns/pid`)}\n${fs.readlinkSync(`/proc/${sb}/ns/net`)}\n`);
     assert.equal(t.call(['kill', 'nsj-c2', 'KILL']).status, 0);
     assert.equal(t.waitStatus('nsj-c2', 'stopped', 5000), 'stopped');
     assert.equal(t.call(['delete', 'nsj-c2']).status, 0);
