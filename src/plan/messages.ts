@@ -28,6 +28,10 @@ export function setupError(plan: Plan, step: number, errno: number, detail: stri
       : `exec: "${name}": stat ${name}: ${describeErrno(code)}`;
     return new TsruncError('E_SETUP', `unable to start container process: ${msg}`);
   }
+  if (op.op === 'CHDIR' && ['ENOENT', 'ENOTDIR', 'EACCES'].includes(code)) {
+    // runc's wording (`runc exec --cwd /nonexistent`).
+    return new TsruncError('E_SETUP', `unable to start container process: chdir to cwd (${JSON.stringify(op.strs[0])}) set in config.json failed: ${describeErrno(code)}`);
+  }
   return new TsruncError('E_SETUP', `${clip(op.what)}: ${clip(detail)}${code ? `: ${code}` : ''} (step ${step})`);
 }
 

@@ -73,7 +73,7 @@ describe('exec', () => {
     assertFails(exec([A, 'nosuch']), 'exec failed: unable to start container process: exec: "nosuch": executable file not found in $PATH', 255);
     assertFails(exec([A]), 'exec failed: process args cannot be empty', 255);
     assertFails(exec(['nsj-nosuch', 'true']), 'exec failed: container does not exist', 255);
-    assertFails(exec(['--cwd', '/nonexistent', A, 'true']), /^exec failed: change to process\.cwd `\/nonexistent`: open \/nonexistent: ENOENT/, 255);
+    assertFails(exec(['--cwd', '/nonexistent', A, 'true']), 'exec failed: unable to start container process: chdir to cwd ("/nonexistent") set in config.json failed: no such file or directory', 255);
   });
 
   it('-e, -u uid:gid, -g, --cwd; HOME from the image\'s /etc/passwd; flags after the id belong to the command', () => {
@@ -84,6 +84,19 @@ describe('exec', () => {
     const u = exec(['-u', '1000', A, 'sh', '-c', 'id -u; id -g; echo $HOME']);
     assert.equal(u.stdout, '1000\n0\n/\n', show(u));
     assertFails(exec(['-u', 'abc', A, 'true']), 'exec failed: parsing abc as int for uid failed: strconv.Atoi: parsing "abc": invalid syntax', 255);
+  });
+
+  it('a hostile --cwd (CVE-2024-21626: an fd of the joining process, /proc magic links) never gives a cwd outside the container', () => {
+    for (const cwd of ['/proc/self/fd/3', '/proc/self/fd/4/../../..', '/proc/self/cwd/../../..', '/proc/1/root/../..']) {
+      const r = exec(['--cwd', cwd, A, 'sh', '-c', 'pwd; ls /']);
+      if (r.status === 0) {
+        assert.match(r.stdout, /^\/[^\n]*\n/, `pwd for --cwd ${cwd}: ${show(r)}`);
+        assert.doesNotMatch(r.stdout, /unreachable/, cwd);
+      } else {
+        assert.equal(r.status, 255, show(r));
+        assert.match(errMsg(r), /cwd/, `the error names the cwd: ${show(r)}`);
+      }
+    }
   });
 
   it('-d with --pid-file: the host pid of the process, in the container\'s namespaces and cgroup; it outlives tsrunc exec', () => {
