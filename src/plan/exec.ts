@@ -1,6 +1,7 @@
 // The exec plan compiler: PURE (process, the container's defaults, options) -> Plan for the
 // tsrunc-init that `tsrunc exec` starts. The same ops as create's process steps (compile.ts, steps
 // 9-11), preceded by the join:
+//   0. oom_score_adj (process.oomScoreAdj), through the host's /proc, before joining
 //   1. JOIN: setns into every namespace of the container at once, through a pidfd of its init;
 //      `/` is the container's from here on, before any path of the container is looked at
 //   2. FORK when the container has its own pid namespace (it applies to children only)
@@ -46,6 +47,9 @@ export function compileExec(proc: Process, defaults: ExecDefaults, o: ExecCompil
   const names = Object.entries({ user: CLONE.NEWUSER, mount: CLONE.NEWNS, pid: CLONE.NEWPID, network: CLONE.NEWNET, ipc: CLONE.NEWIPC, uts: CLONE.NEWUTS, cgroup: CLONE.NEWCGROUP, time: CLONE.NEWTIME })
     .filter(([, f]) => o.nsFlags & f).map(([n]) => n);
 
+  // 0. oom_score_adj while /proc is still the host's (after JOIN it would be the container's,
+  //    whose mounts the image and the config control); the fork below inherits it.
+  if (proc.oomScoreAdj !== undefined) add('OOM_SCORE_ADJ', `set oom_score_adj to ${proc.oomScoreAdj}`, [proc.oomScoreAdj]);
   // 1-2.
   add('JOIN', `join the container's namespaces (${names.join(', ') || 'none differ from ours'}) through a pidfd of its init`, [o.pidfd, o.nsFlags]);
   if (o.nsFlags & CLONE.NEWPID) add('FORK', 'fork: the pid namespace applies to children only', [0]);

@@ -131,6 +131,8 @@ describe('exec', () => {
     assertFails(exec(['-p', pj, A]), 'exec failed: args must not be empty', 255);
     fs.writeFileSync(pj, JSON.stringify({ args: 'true', cwd: '/' }));
     assertFails(exec(['-p', pj, A]), /^exec failed: .*process\.json: \/args: must be an array of strings$/, 255);
+    fs.writeFileSync(pj, JSON.stringify({ args: ['cat', '/proc/self/oom_score_adj'], cwd: '/', env: ['PATH=/bin'], oomScoreAdj: 123 }));
+    assert.equal(exec(['-p', pj, A]).stdout, '123\n', 'process.oomScoreAdj');
   });
 
   it('--preserve-fds N: fds 3..3+N-1 reach the process, no other; an N beyond the fds that exist is refused', () => {

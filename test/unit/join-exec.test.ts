@@ -92,6 +92,8 @@ test('exec plan: the process\'s own caps and rlimits win; no pid namespace, no F
   assert.equal(p.ops[2]!.strs[0], 'RLIMIT_CORE');
   assert.equal(p.ops[4]!.ints[1], 0n);
   assert.deepEqual(p.ops[9]!.ints, [0, 1]);
+  const oom = compileExec({ ...PROC, oomScoreAdj: -5 }, {}, { id: 'c1', pidfd: 5, nsFlags: CLONE.NEWNS, keepFds: 0 });
+  assert.deepEqual(oom.ops.slice(0, 2).map((o) => [o.op, o.ints]), [['OOM_SCORE_ADJ', [-5]], ['JOIN', [5, CLONE.NEWNS]]], 'through the host\'s /proc, before joining');
   const early = compileExec({ ...PROC }, { seccomp }, { id: 'c1', pidfd: 5, nsFlags: 0, keepFds: 0 });
   assert.ok(early.ops.findIndex((o) => o.op === 'SECCOMP') < early.ops.findIndex((o) => o.op === 'USER'));
 });
