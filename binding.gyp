@@ -20,7 +20,7 @@
     {
       "target_name": "tsrunc-init",
       "type": "executable",
-      "sources": ["addon/init/init.cc", "addon/init/process.cc", "addon/init/netdev.cc", "addon/init/ns.cc", "addon/init/mounts.cc", "addon/init/tty.cc"],
+      "sources": ["addon/init/init.cc", "addon/init/process.cc", "addon/init/netdev.cc", "addon/init/ns.cc", "addon/init/mounts.cc", "addon/init/tty.cc", "addon/init/join.cc"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables"],
       "ldflags": ["-static", "-Wl,--gc-sections"]

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <linux/nsfs.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -81,7 +83,18 @@ Napi::Value FifoStart(const Napi::CallbackInfo &info) {
 
 }  // namespace
 
+// nsType(fd) -> the CLONE_NEW* flag of the namespace `fd` refers to (ioctl NS_GET_NSTYPE), so
+// that a linux.namespaces[].path of the wrong type is refused before anything is made.
+Napi::Value NsType(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int t = ioctl(fd, NS_GET_NSTYPE);
+  if (t < 0) throw ErrnoError(env, errno, "ioctl(NS_GET_NSTYPE)");
+  return Napi::Number::New(env, t);
+}
+
 void InitFs(Napi::Env env, Napi::Object exports) {
+  exports.Set("nsType", Napi::Function::New(env, NsType));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("lockDir", Napi::Function::New(env, LockDir));
   exports.Set("fifoStart", Napi::Function::New(env, FifoStart));

@@ -31,6 +31,17 @@
 // tsrunc-init (a failure there: SyncMsg{ERROR, step = STEP_USERNS}). After SYNC_GO `create` may
 // send fds (SCM_RIGHTS, one per message, 1 byte 'F' of payload) in the order the plan's ops
 // receive them (RECV_FIFO, MOUNT_IDMAP).
+//
+// A failed setns of a namespace to join
+// (linux.namespaces[].path) as SyncMsg{ERROR, step = STEP_JOIN_NS, detail = index of the join}.
+//
+// A joined pid namespace applies only to children (setns(2)): the FORK plan op (addon/init/join.cc)
+// forks the process that goes on with the plan, with CLONE_PARENT so that it is tsrunc's child,
+// and the forking process reports it before it exits:
+//    -   | init -> parent  | SyncMsg{PID}       | `err` holds the host pid of the process that
+//        |                 |                    | carries on; the sender exits right after
+// (the same for `exec`, where the plan ends with EXEC and the sync socket is close-on-exec: EOF
+// after an error-free run means the process's own program is running).
 #pragma once
 #include <stdint.h>
 
@@ -41,12 +52,13 @@ constexpr uint8_t SYNC_COMMIT = 'C';
 constexpr uint8_t SYNC_IDMAPS = 'U';
 constexpr uint8_t SYNC_FD = 'F';
 
-enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2, SYNC_PTY = 3 };
+enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2, SYNC_PTY = 3, SYNC_PID = 4 };
 
 // Steps below 0 are not plan steps; TS maps them to messages (src/plan/messages.ts).
 constexpr int32_t STEP_EXEC_INIT = -1;  // execveat of the sealed tsrunc-init memfd failed
 constexpr int32_t STEP_READ_PLAN = -2;  // the init could not read/decode the plan
 constexpr int32_t STEP_USERNS = -3;     // the clone child could not become root of its user namespace
+constexpr int32_t STEP_JOIN_NS = -4;    // the clone child's setns of a linux.namespaces[].path failed
 
 struct SyncMsg {
   uint32_t type;

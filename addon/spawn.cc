@@ -117,7 +117,28 @@ struct ChildArgs {
   char *const *argv;
   char *const *envp;
   bool userns;    // CLONE_NEWUSER: wait for the id maps and become root of the namespace first
+  // linux.namespaces[].path: fds opened (and type-checked) by `create`, joined in this order.
+  const int *joinFds;
+  const int *joinTypes;
+  int njoins;
+  // fds tsrunc-init needs beyond the plan and the socket (exec: a pidfd of the container init).
+  const int *passFds;
+  int npass;
 };
+
+// Report a failed setns of join `index` (no allocation: the index is written by hand).
+void ReportJoinError(int sock, int index, int err) {
+  SyncMsg m;
+  memset(&m, 0, sizeof m);
+  m.type = SYNC_ERROR;
+  m.step = STEP_JOIN_NS;
+  m.err = err;
+  char digits[12];
+  int n = 0;
+  do { digits[n++] = static_cast<char>('0' + index % 10); index /= 10; } while (index > 0 && n < 11);
+  for (int i = 0; i < n; i++) m.detail[i] = digits[n - 1 - i];
+  syscall(SYS_sendto, sock, &m, sizeof m, MSG_NOSIGNAL, nullptr, 0);
+}
 
 // A new user namespace: wait until `create` has written the uid/gid maps (it sends SYNC_IDMAPS),
 // then become uid/gid 0 of the namespace, before the exec. execve(2) recomputes capabilities and
@@ -155,6 +176,30 @@ void BecomeMappedRoot(const ChildArgs &a) {
   // Node marks its own stdio O_CLOEXEC at start-up; the container inherits tsrunc's stdio (as
   // runc's does when terminal is false), so clear it on 0-2 too.
   syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  // Namespaces to join (runc's order: user first, so that the others are joined with the
+  // capabilities it gives). Not dumpable before the first join: until the execveat below this
+  // process is a copy of node, and no process of a joined namespace may open its /proc/<pid>/exe,
+  // fds or memory (CVE-2019-5736). A joined pid namespace only applies to children: tsrunc-init
+  // forks (the FORK op). CLONE_FS is not set, so a mount namespace can be joined.
+  syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  for (int i = 0; i < a.njoins; i++) {
+    if (syscall(SYS_setns, a.joinFds[i], a.joinTypes[i]) < 0) {
+      ReportJoinError(a.sock, i, errno);
+      syscall(SYS_exit_group, 127);
+    }
+    // In a joined user namespace, become its root (as runc does): the execveat below recomputes
+    // the capabilities, and keeps them only for the namespace's uid 0. setgroups may be denied
+    // there (/proc/<pid>/setgroups "deny"); the groups are set again by the USER op.
+    if (a.joinTypes[i] == CLONE_NEWUSER) {
+      syscall(SYS_setgroups, 0, nullptr);
+      if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) {
+        ReportJoinError(a.sock, i, errno);
+        syscall(SYS_exit_group, 127);
+      }
+      syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);  // an id change cleared it
+    }
+  }
+  for (int i = 0; i < a.npass; i++) syscall(SYS_fcntl, a.passFds[i], F_SETFD, 0);
   for (int fd = 0; fd <= 2; fd++) syscall(SYS_fcntl, fd, F_SETFD, 0);
   // Node also marks every fd it inherited O_CLOEXEC at start-up, including the ones the caller
   // passes for --preserve-fds. fds 3..3+N-1 are passed as they are (create checked that the
@@ -187,8 +232,8 @@ int WriteAll(int fd, const uint8_t *p, size_t n) {
   return 0;
 }
 
-// spawnInit({initPath, plan: Buffer, cloneFlags: number, keepFds?: number, cgroupFd?: number})
-//   -> {pid, pidfd, sock}
+// spawnInit({initPath, plan: Buffer, cloneFlags: number, keepFds?: number, cgroupFd?: number,
+//            joins?: [{fd, nstype}], passFds?: number[]}) -> {pid, pidfd, sock}
 Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "spawnInit: options object expected");
@@ -199,6 +244,19 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   int keepFds = o.Has("keepFds") && o.Get("keepFds").IsNumber() ? o.Get("keepFds").As<Napi::Number>().Int32Value() : 0;
   if (keepFds < 0 || keepFds > 65536) throw Napi::RangeError::New(env, "spawnInit: keepFds out of range");
   int cgroupFd = o.Has("cgroupFd") && o.Get("cgroupFd").IsNumber() ? o.Get("cgroupFd").As<Napi::Number>().Int32Value() : -1;
+  std::vector<int> joinFds, joinTypes, passFds;
+  if (o.Has("joins") && o.Get("joins").IsArray()) {
+    Napi::Array j = o.Get("joins").As<Napi::Array>();
+    for (uint32_t i = 0; i < j.Length(); i++) {
+      Napi::Object e = j.Get(i).As<Napi::Object>();
+      joinFds.push_back(e.Get("fd").As<Napi::Number>().Int32Value());
+      joinTypes.push_back(e.Get("nstype").As<Napi::Number>().Int32Value());
+    }
+  }
+  if (o.Has("passFds") && o.Get("passFds").IsArray()) {
+    Napi::Array j = o.Get("passFds").As<Napi::Array>();
+    for (uint32_t i = 0; i < j.Length(); i++) passFds.push_back(j.Get(i).As<Napi::Number>().Int32Value());
+  }
 
   int err = 0;
   const char *what = "";
@@ -218,7 +276,9 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   std::string a0 = "tsrunc-init", a1 = std::to_string(childSock.get()), a2 = std::to_string(planfd.get());
   char *argv[] = {a0.data(), a1.data(), a2.data(), nullptr};
   char *envp[] = {nullptr};
-  ChildArgs ca{memfd.get(), childSock.get(), planfd.get(), keepFds, argv, envp, (cloneFlags & CLONE_NEWUSER) != 0};
+  ChildArgs ca{memfd.get(), childSock.get(), planfd.get(), keepFds, argv, envp, (cloneFlags & CLONE_NEWUSER) != 0,
+               joinFds.data(), joinTypes.data(), static_cast<int>(joinFds.size()),
+               passFds.data(), static_cast<int>(passFds.size())};
 
   int pidfd = -1;
   clone_args_v2 args;
@@ -282,6 +342,7 @@ Napi::Value SyncCommit(const Napi::CallbackInfo &info) {
 // syncWait(sock, timeoutMs) -> {type: 'ready'} | {type: 'error', step, errno, detail} | {type: 'eof'}
 //   | {type: 'timeout'} | {type: 'pty', fd} (the pty master, O_CLOEXEC; the caller owns it and
 //   calls syncWait again for READY)
+//   | {type: 'timeout'} | {type: 'pid', pid} (FORK: the process that carries on)
 // Blocks: create is a one-shot command and has nothing else to do while the init sets up. A dead
 // init cannot hang it (its end of the socket closes with it, which reads as EOF), and an init
 // stuck in a setup step (a hung mount source) is bounded by the timeout.
@@ -351,6 +412,11 @@ Napi::Value SyncWait(const Napi::CallbackInfo &info) {
     if (!passed.ok() || (mh.msg_flags & MSG_CTRUNC)) throw ErrnoError(env, EBADMSG, "recv(sync pty master)");
     r.Set("type", "pty");
     r.Set("fd", Napi::Number::New(env, passed.release()));
+    return r;
+  }
+  if (m.type == SYNC_PID) {
+    r.Set("type", "pid");
+    r.Set("pid", Napi::Number::New(env, m.err));
     return r;
   }
   m.detail[sizeof m.detail - 1] = 0;

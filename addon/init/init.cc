@@ -19,6 +19,9 @@
 #include "ns.h"
 #include "mounts.h"
 #include "tty.h"
+#include "join.h"
+
+#include <algorithm>
 
 using namespace tsrunc;
 
@@ -601,15 +604,16 @@ void OpSeccomp(const Op &op) {
 // caller leaked beyond that reach us. They are closed right away rather than at the final exec:
 // the waiting init must not hold a caller's pipe open during `created` (a caller reading it to EOF
 // would hang), and no host fd should sit in a process inside the container's namespaces.
-void CloseLeakedFds(unsigned keep) {
+void CloseLeakedFds(unsigned keep, std::vector<int> held) {
+  held.push_back(g_sync);
+  std::sort(held.begin(), held.end());
   unsigned lo = 3 + keep;
-  unsigned sync = static_cast<unsigned>(g_sync);
-  if (sync >= lo) {
-    if (sync > lo) syscall(SYS_close_range, lo, sync - 1, 0);
-    syscall(SYS_close_range, sync + 1, ~0U, 0);
-  } else {
-    syscall(SYS_close_range, lo, ~0U, 0);
+  for (int fd : held) {
+    if (fd < 0 || static_cast<unsigned>(fd) < lo) continue;
+    if (static_cast<unsigned>(fd) > lo) syscall(SYS_close_range, lo, static_cast<unsigned>(fd) - 1, 0);
+    lo = static_cast<unsigned>(fd) + 1;
   }
+  syscall(SYS_close_range, lo, ~0U, 0);
 }
 
 // A new session keyring named after the container, as runc does unless --no-new-keyring: the
@@ -718,6 +722,9 @@ void RunOp(const Op &op) {
     case OP_MOUNT_ATTRS: OpMountAttrs(op); break;
     case OP_TMPCOPYUP: OpTmpCopyUp(op); break;
     case OP_PTY: OpPty(op); break;
+    case OP_FORK: OpFork(op); break;
+    case OP_JOIN: OpJoin(op); break;
+    case OP_EXEC_READY: OpExecReady(); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }
@@ -747,7 +754,9 @@ int main(int argc, char **argv) {
   close(planfd);
   std::vector<uint8_t>().swap(buf);
   if (ops.empty() || ops.back().code != OP_EXEC || ops.back().ints.empty()) Fail(EINVAL, "plan does not end with EXEC");
-  CloseLeakedFds(static_cast<unsigned>(ops.back().ints[0]));
+  std::vector<int> held;  // the pidfd a JOIN op joins through
+  for (const Op &op : ops) if (op.code == OP_JOIN && !op.ints.empty()) held.push_back(static_cast<int>(op.ints[0]));
+  CloseLeakedFds(static_cast<unsigned>(ops.back().ints[0]), held);
 
   uint8_t go = 0;
   ssize_t n;

@@ -80,6 +80,12 @@
 //       |                 | non-zero: TIOCSWINSZ), uid (owner of   | devpts at /dev/pts; the master goes
 //       |                 | the slave, -1: leave)                  | to the parent as SyncMsg{PTY} + fd;
 //       |                 |                                        | the slave becomes stdio + ctty)
+//  90   | FORK            | rearm (1: parent-death signal again)   | -   (clone CLONE_PARENT; the parent
+//       |                 |                                        |     reports the child's pid, exits)
+//  91   | JOIN            | pidfd, CLONE_NEW* flags                | -   (exec: setns into the container,
+//       |                 |                                        |     then `/` becomes the root fd)
+//  92   | EXEC_READY      | -                                      | -   (exec: no parent-death signal,
+//       |                 |                                        |     sync socket close-on-exec)
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -130,6 +136,9 @@ enum OpCode : uint32_t {
   OP_MOUNT_ATTRS = 50,
   OP_TMPCOPYUP = 51,
   OP_PTY = 40,
+  OP_FORK = 90,
+  OP_JOIN = 91,
+  OP_EXEC_READY = 92,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

@@ -14,7 +14,8 @@
 import { TsruncError } from '../errors';
 import { goQuote } from './gofmt';
 
-export type FlagType = 'bool' | 'string' | 'int' | 'duration';
+/** `list`: urfave's StringSlice/Int64Slice, every occurrence appends one value (`-e A -e B`). */
+export type FlagType = 'bool' | 'string' | 'int' | 'duration' | 'list';
 
 export interface FlagDef {
   /** Long name, without dashes. */
@@ -28,7 +29,7 @@ export interface FlagDef {
   def?: string | number;
 }
 
-export type FlagValues = Record<string, string | number | boolean>;
+export type FlagValues = Record<string, string | number | boolean | string[]>;
 
 /** A command-line mistake: exit code 1, and the caller shows usage on stdout. */
 export class UsageError extends TsruncError {
@@ -117,6 +118,11 @@ function setValue(values: FlagValues, def: FlagDef, name: string, value: string 
     values[def.name] = ms;
     return;
   }
+  if (def.type === 'list') {
+    const cur = values[def.name];
+    values[def.name] = [...(Array.isArray(cur) ? cur : []), value];
+    return;
+  }
   if (def.type === 'int') {
     const n = parseGoInt(value);
     if (n === undefined) throw new UsageError('flag', `invalid value ${goQuote(value)} for flag -${name}: parse error`);
@@ -157,6 +163,7 @@ function defaults(defs: readonly FlagDef[]): FlagValues {
   const v: FlagValues = {};
   for (const d of defs) {
     if (d.type === 'duration') v[d.name] = parseGoDuration(String(d.def ?? '0')) ?? 0;
+    else if (d.type === 'list') v[d.name] = [];
     else v[d.name] = d.type === 'bool' ? false : (d.def ?? (d.type === 'int' ? 0 : ''));
   }
   return v;

@@ -7,7 +7,7 @@ import type * as LifecycleModule from '../lifecycle/index';
 
 export type LifecycleApi = Pick<typeof LifecycleModule,
   'create' | 'start' | 'state' | 'list' | 'kill' | 'del' | 'run' | 'explain'
-  | 'pause' | 'resume' | 'ps' | 'events' | 'eventsStats' | 'update'>;
+  | 'pause' | 'resume' | 'ps' | 'events' | 'eventsStats' | 'update' | 'exec'>;
 
 export interface CliIo {
   stdout(s: string): void;

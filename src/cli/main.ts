@@ -36,6 +36,7 @@ const LOADERS: Record<CommandName, () => CommandModule> = {
   events: () => require('./commands/events') as CommandModule,
   features: () => require('./commands/features') as CommandModule,
   update: () => require('./commands/update') as CommandModule,
+  exec: () => require('./commands/exec') as CommandModule,
 };
 
 /** Commands whose errors runc prefixes with `runc <cmd> failed: `. */

@@ -21,7 +21,7 @@ export const GLOBAL_FLAGS: readonly FlagDef[] = [
 ];
 
 export type CommandName = 'create' | 'run' | 'start' | 'state' | 'kill' | 'delete' | 'list' | 'spec' | 'explain'
-  | 'checkpoint' | 'restore' | 'pause' | 'resume' | 'ps' | 'events' | 'features' | 'update';
+  | 'checkpoint' | 'restore' | 'pause' | 'resume' | 'ps' | 'events' | 'features' | 'update' | 'exec';
 
 export interface CommandDef {
   name: CommandName;
@@ -94,6 +94,42 @@ export const COMMANDS: Readonly<Record<CommandName, CommandDef>> = {
     flags: [
       { name: 'interval', type: 'duration', def: '5s', usage: 'set the stats collection interval' },
       { name: 'stats', type: 'bool', usage: "display the container's stats then exit" },
+      HELP,
+    ],
+  },
+  exec: {
+    name: 'exec', summary: 'execute new process inside the container',
+    argsUsage: `<container-id> <command> [command options]  || -p process.json <container-id>
+
+Where "<container-id>" is the name for the instance of the container and
+"<command>" is the command to be executed in the container.
+"<command>" can't be empty unless a "-p" flag provided.
+
+EXAMPLE:
+For example, if the container is configured to run the linux ps command the
+following will output a list of processes running in the container:
+
+       # tsrunc exec <container-id> ps`,
+    // Flags end at the container id: what follows is the command and its own flags (runc's
+    // SkipArgReorder), `exec c1 ls -l`.
+    args: { min: 1 }, skipArgReorder: true,
+    flags: [
+      CREATE_FLAGS[1],
+      { name: 'cwd', type: 'string', usage: 'current working directory in the container' },
+      { name: 'env', aliases: ['e'], type: 'list', usage: 'set environment variables' },
+      { name: 'tty', aliases: ['t'], type: 'bool', usage: 'allocate a pseudo-TTY' },
+      { name: 'user', aliases: ['u'], type: 'string', usage: 'UID (format: <uid>[:<gid>])' },
+      { name: 'additional-gids', aliases: ['g'], type: 'list', usage: 'additional gids' },
+      { name: 'process', aliases: ['p'], type: 'string', usage: 'path to the process.json' },
+      { name: 'detach', aliases: ['d'], type: 'bool', usage: "detach from the container's process" },
+      CREATE_FLAGS[2],
+      { name: 'process-label', type: 'string', usage: 'set the asm process label for the process commonly used with selinux' },
+      { name: 'apparmor', type: 'string', usage: 'set the apparmor profile for the process' },
+      { name: 'no-new-privs', type: 'bool', usage: 'set the no new privileges value for the process' },
+      { name: 'cap', aliases: ['c'], type: 'list', usage: 'add a capability to the bounding set for the process' },
+      CREATE_FLAGS[5],
+      { name: 'cgroup', type: 'list', usage: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' },
+      { name: 'ignore-paused', type: 'bool', usage: 'allow exec in a paused container' },
       HELP,
     ],
   },

@@ -150,9 +150,15 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
   // Connected before anything is made (runc dials in setupIO): a bad path leaves nothing behind.
   let consoleSock = o.consoleSocket !== undefined ? connectConsoleSocket(n, o.consoleSocket) : -1;
   let master = -1;
+  // linux.namespaces[].path: opened and type-checked now (a wrong path leaves nothing behind);
+  // the clone child joins them.
+  let joins: ReturnType<typeof openNamespaces> = [];
   try {
+    joins = openNamespaces(n, p.plan.joins ?? []);
+    checkHostNetSysctls(p.spec, p.plan.joins ?? [], joins);
     store.createDir(o.id);
   } catch (e) {
+    for (const j of joins) fs.closeSync(j.fd);
     if (consoleSock >= 0) fs.closeSync(consoleSock);
     throw e;
   }
@@ -184,7 +190,12 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
     p.cgroup.setResources(p.resources, { warn: (m) => g.log('warning', m) });
     phase('cgroup');
     let rec: StateRecord;
-    const child = spawnIntoCgroup(n, p, { initPath: initPath(), plan: planBuf, cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds });
+    let child: ReturnType<typeof spawnIntoCgroup>;
+    try {
+      child = spawnIntoCgroup(n, p, { initPath: initPath(), plan: planBuf, cloneFlags: p.plan.cloneFlags, keepFds: p.keepFds, joins });
+    } finally {
+      for (const j of joins.splice(0)) fs.closeSync(j.fd);
+    }
     pidfd = child.pidfd;
     phase('clone');
     try {
@@ -204,7 +215,7 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
         fs.closeSync(fd);
       }
       const timeout = setupTimeoutMs();
-      const r = syncWaitPty(n, child.sock, timeout, (fd) => {
+      const onPty = (fd: number) => {
         // The PTY op's master: to the console socket at once (the receiver may accept only after
         // we exit), or kept for `run -t`.
         if (consoleSock >= 0) {
@@ -217,7 +228,16 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
           fs.closeSync(fd);
           throw new TsruncError('E_INTERNAL', 'container init sent a terminal that nothing asked for');
         }
-      });
+      };
+      let r = syncWaitPty(n, child.sock, timeout, onPty);
+      if (r.type === 'pid') {
+        // A joined pid namespace: the init forked (FORK op) and its child, ours through
+        // CLONE_PARENT, is the container's process from now on.
+        const next = adoptForked(n, pidfd, r.pid);
+        pidfd = next.pidfd;
+        child.pid = next.pid;
+        r = syncWaitPty(n, child.sock, timeout, onPty);
+      }
       phase('container setup');
       if (r.type === 'error') throw setupError(p.plan, r.step, r.errno, r.detail);
       if (r.type === 'eof') {
@@ -274,6 +294,7 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
     }
     store.remove(o.id);
     if (lock >= 0) fs.closeSync(lock);
+    for (const j of joins) fs.closeSync(j.fd);
     throw e;
   } finally {
     for (const fd of sendFds) fs.closeSync(fd);
@@ -320,6 +341,69 @@ function writeIdMaps(pid: number, maps: { uid: import('../plan/ops').IdMap[]; gi
 }
 
 /**
+ * After a FORK op: reap the process that forked (it exits right after reporting) and take a pidfd
+ * of its child, which is ours (CLONE_PARENT) and not reaped, so its pid cannot have been reused.
+ */
+export function adoptForked(n: Native, oldPidfd: number, pid: number): { pid: number; pidfd: number } {
+  try { n.waitPidfdSync(oldPidfd, 5000); } catch { /* reaped already */ }
+  fs.closeSync(oldPidfd);
+  return { pid, pidfd: n.pidfdOpen(pid) };
+}
+
+/**
+ * runc's rule for a joined network namespace: `net.*` sysctls are refused when it is the host's
+ * own (`sysctl "net..." not allowed in host network namespace`), since they would change the host.
+ */
+function checkHostNetSysctls(spec: Spec, joins: readonly import('../plan/ops').NamespaceJoin[], fds: readonly { fd: number }[]): void {
+  const i = joins.findIndex((j) => j.type === 'network');
+  if (i < 0) return;
+  const net = Object.keys(spec.linux?.sysctl ?? {}).find((k) => k.startsWith('net.') || k.startsWith('net/'));
+  if (net === undefined) return;
+  const joined = fs.fstatSync(fds[i]!.fd);
+  const host = fs.statSync('/proc/self/ns/net');
+  if (joined.ino === host.ino && joined.dev === host.dev) {
+    throw new TsruncError('E_CONFIG_INVALID', `config.json: /linux/sysctl: sysctl ${JSON.stringify(net)} not allowed in host network namespace`);
+  }
+}
+
+const NS_NAMES: Record<number, string> = {
+  0x00000080: 'time', 0x00020000: 'mount', 0x02000000: 'cgroup', 0x04000000: 'uts', 0x08000000: 'ipc',
+  0x10000000: 'user', 0x20000000: 'pid', 0x40000000: 'network',
+};
+
+/**
+ * Open each namespace to join (O_NONBLOCK: a FIFO named as a path must not hang create) and check
+ * that it is a namespace of the type the field names (ioctl NS_GET_NSTYPE). Errors name the field.
+ */
+export function openNamespaces(n: Native, joins: readonly import('../plan/ops').NamespaceJoin[]): { fd: number; nstype: number }[] {
+  const out: { fd: number; nstype: number }[] = [];
+  const c = fs.constants;
+  try {
+    for (const j of joins) {
+      const bad = (why: string) => new TsruncError('E_CONFIG_INVALID', `config.json: ${j.field}: ${why}`);
+      let fd: number;
+      try {
+        fd = fs.openSync(j.path, c.O_RDONLY | c.O_NONBLOCK | c.O_NOCTTY);
+      } catch (e) {
+        throw bad(`open \`${j.path}\`: ${causeText(e)}`);
+      }
+      out.push({ fd, nstype: j.nstype });
+      let t: number;
+      try {
+        t = n.nsType(fd);
+      } catch (e) {
+        throw bad(`\`${j.path}\` is not a namespace (${causeText(e)})`);
+      }
+      if (t !== j.nstype) throw bad(`\`${j.path}\` is a ${NS_NAMES[t] ?? `0x${t.toString(16)}`} namespace, not a ${j.type} namespace`);
+    }
+  } catch (e) {
+    for (const x of out) fs.closeSync(x.fd);
+    throw e;
+  }
+  return out;
+}
+
+/**
  * `<dir>/creating.json`: the cgroup record of a container being created, so that a `delete --force`
  * after a killed create knows which cgroup to empty and remove. Our own fresh directory (made by an
  * exclusive mkdir), so O_EXCL is enough.
@@ -356,6 +440,14 @@ function record(o: CreateOptions, p: Prepared, pid: number, start: string): Stat
   };
   if (p.spec.annotations) rec.annotations = p.spec.annotations;
   if (Object.keys(p.resources).length) rec.resources = p.resources;
+  // What `exec` takes from the container when its process does not say (runc's newInitConfig).
+  const proc = p.spec.process;
+  rec.execDefaults = {
+    ...(proc?.capabilities ? { capabilities: proc.capabilities } : {}),
+    ...(proc?.rlimits?.length ? { rlimits: proc.rlimits } : {}),
+    ...(p.spec.linux?.seccomp ? { seccomp: p.spec.linux.seccomp } : {}),
+    ...(o.noNewKeyring ? { noNewKeyring: true } : {}),
+  };
   return rec;
 }
 

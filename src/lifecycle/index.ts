@@ -17,4 +17,6 @@ export { resume } from './resume';
 export { ps } from './ps';
 export { events, eventsStats } from './events';
 export { update } from './update';
+export { exec } from './exec';
+export type { ExecOptions } from './exec';
 export type { UpdateOptions } from './update';

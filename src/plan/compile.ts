@@ -23,7 +23,7 @@
 import path = require('path');
 import { TsruncError } from '../errors';
 import type { IdMapping, Linux, LinuxSeccomp, Mount, Namespace, Spec } from '../spec/types';
-import { CLONE, MS, type IdmapPlan, type NamespacePlan, type Op, type Plan, type SendFd } from './ops';
+import { CLONE, MS, type IdmapPlan, type NamespaceJoin, type NamespacePlan, type Op, type Plan, type SendFd } from './ops';
 import {
   CAPABILITIES, EXTENSION_OPTIONS, MOUNT_ATTR, MOUNT_FLAGS, PROPAGATION_FLAGS, RECURSIVE_FLAGS, RLIMITS, flagNames,
 } from './tables';
@@ -107,10 +107,6 @@ export function unsupportedProblems(spec: Spec): SpecProblem[] {
   if (p?.selinuxLabel) later('/process/selinuxLabel');
   for (const [k, v] of Object.entries(spec.hooks ?? {})) if (v && v.length) later(`/hooks/${k}`);
   const l = spec.linux ?? {};
-  (l.namespaces ?? []).forEach((ns, i) => {
-    // A time namespace is joined by the init (JOIN_TIMENS); the other types are not yet.
-    if (ns.path && ns.type !== 'time') unsupported(`/linux/namespaces/${i}/path`, 'joining an existing namespace is not supported yet');
-  });
   if (l.seccomp) out.push(...seccompUnsupported(l.seccomp as unknown as LinuxSeccomp));
   // linux.mountLabel: passed on as runc passes it (context= in compile); create refuses it on a host
   // with SELinux enabled, where file labels would be needed too (src/lifecycle/create.ts).
@@ -264,7 +260,7 @@ function attrNames(set: number, clear: number): string {
   return names.join(',') || 'nothing';
 }
 
-function capMask(names: string[] | undefined): bigint {
+export function capMask(names: string[] | undefined): bigint {
   let m = 0n;
   for (const n of names ?? []) {
     const bit = CAPABILITIES.indexOf(n);
@@ -273,7 +269,7 @@ function capMask(names: string[] | undefined): bigint {
   return m;
 }
 
-function rlimitValue(v: number): number {
+export function rlimitValue(v: number): number {
   return v >= RLIM_INFINITY_THRESHOLD ? -1 : v;
 }
 
@@ -357,9 +353,21 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
 
   const namespaces: NamespacePlan[] = [];
   let cloneFlags = 0;
+  // linux.namespaces[].path: joined by the clone child (create opens and type-checks the paths),
+  // in runc's order: user first, so that the others are joined with the capabilities it gives.
+  const joins: NamespaceJoin[] = [];
+  for (const t of JOIN_ORDER) {
+    const i = (linux.namespaces ?? []).findIndex((n) => n.type === t && n.path);
+    if (i < 0) continue;
+    const p = linux.namespaces![i]!.path!;
+    joins.push({ type: t, path: p, field: `/linux/namespaces/${i}/path`, nstype: NS_FLAGS[t]! });
+    namespaces.push({ type: t, how: 'join', path: p });
+  }
+  const joined = new Set(joins.map((j) => j.type));
   const nsOf = (t: string) => (linux.namespaces ?? []).find((n) => n.type === t);
   // A new user namespace is made by the clone itself, so that every other new namespace is owned
   // by it; its uid/gid maps are written by `create` while the clone child waits (plan.idMappings).
+  // A joined user namespace (path) also rules out mknod; only a new one gets maps from `create`.
   const userNs = nsTypes.has('user');
   const mountNs = nsTypes.has('mount');
   // Without a mount namespace the container shares the caller's: masking or remounting /proc and
@@ -371,7 +379,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     if (linux.rootfsPropagation) invalid('/linux/rootfsPropagation: unable to set rootfs propagation without a private MNT namespace');
   }
   for (const t of ['user', 'mount', 'pid', 'network', 'ipc', 'uts', 'cgroup', 'time']) {
-    if (!nsTypes.has(t as never)) continue;
+    if (!nsTypes.has(t as never) || joined.has(t)) continue;
     // The cgroup namespace must be made after the init has joined its cgroup, so that the
     // container's cgroup becomes its root: the init unshares it right after SYNC_GO.
     if (t === 'cgroup') namespaces.push({ type: t, how: 'unshare' });
@@ -388,9 +396,22 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   const add = (op: Op['op'], what: string, ints: (number | bigint)[] = [], strs: string[] = []) =>
     ops.push({ op, what, ints, strs });
 
+  // 0. In a joined user namespace, the new namespaces must be made after joining it (they are
+  //    then owned by it, and the container's root can mount in them): unshared by the init, not
+  //    cloned. A pid namespace, joined or unshared, applies to children only: the init forks, and
+  //    the child (tsrunc's, via CLONE_PARENT) is the container's process from then on.
+  if (joined.has('user') && cloneFlags !== 0) {
+    add('UNSHARE', `unshare the new ${namespaces.filter((n) => n.how === 'clone').map((n) => n.type).join(', ')} namespaces (inside the joined user namespace)`, [cloneFlags]);
+    for (const n of namespaces) if (n.how === 'clone') n.how = 'unshare';
+  }
+  if (joined.has('pid') || (joined.has('user') && cloneFlags & CLONE.NEWPID)) {
+    add('FORK', `fork: the ${joined.has('pid') ? 'joined' : 'new'} pid namespace applies to children only`, [1]);
+  }
+  if (joined.has('user')) cloneFlags = 0;
+
   // 1.
   timeNamespaceOps(linux, nsOf('time'), add);
-  if (nsTypes.has('cgroup')) add('UNSHARE', 'unshare the cgroup namespace', [CLONE.NEWCGROUP]);
+  if (nsTypes.has('cgroup') && !joined.has('cgroup')) add('UNSHARE', 'unshare the cgroup namespace', [CLONE.NEWCGROUP]);
   if (o.sessionKeyring) add('SESSION_KEYRING', `join a new session keyring ${q(o.sessionKeyring)}`, [], [o.sessionKeyring]);
   if (proc.oomScoreAdj !== undefined) add('OOM_SCORE_ADJ', `set oom_score_adj to ${proc.oomScoreAdj}`, [proc.oomScoreAdj]);
   // 2.
@@ -633,12 +654,16 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     ...(sendFds.length ? [`send ${sendFds.map((f) => (f.kind === 'fifo' ? 'the exec.fifo handle' : `the idmapped tree of ${q(f.path)}`)).join(', ')} over the sync socket`] : []),
     'wait for READY, write state.json and the pid file',
   ];
-  const plan: Plan = { cloneFlags, namespaces, host, ops };
-  if (userNs) plan.idMappings = { uid: linux.uidMappings ?? [], gid: linux.gidMappings ?? [] };
+  if (joins.length) host.splice(3, 0, `open the namespaces to join (${joins.map((j) => `${j.type} ${q(j.path)}`).join(', ')}); the clone child joins them`);
+  const plan: Plan = { cloneFlags, namespaces, host, ops, joins };
+  if (userNs && !joined.has('user')) plan.idMappings = { uid: linux.uidMappings ?? [], gid: linux.gidMappings ?? [] };
   if (sendFds.length) plan.sendFds = sendFds;
   if (!mountNs) plan.hostMounts = true;
   return plan;
 }
+
+/** runc's order for joining (orderNamespacePaths): user first, mount late. */
+const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'mount', 'cgroup'];
 
 type Add = (op: Op['op'], what: string, ints?: (number | bigint)[], strs?: string[]) => number;
 

@@ -9,12 +9,18 @@ import type { Plan } from './ops';
 const STEP_EXEC_INIT = -1;
 const STEP_READ_PLAN = -2;
 const STEP_USERNS = -3;
+const STEP_JOIN_NS = -4;
 
 export function setupError(plan: Plan, step: number, errno: number, detail: string): TsruncError {
   const code = errno ? errnoName(errno) : '';
   if (step === STEP_EXEC_INIT) return new TsruncError('E_SETUP', `exec tsrunc-init from its sealed memfd: ${code}`);
   if (step === STEP_USERNS) return new TsruncError('E_SETUP', `become root (uid 0, gid 0) of the new user namespace: setresuid/setresgid: ${code}`);
   if (step === STEP_READ_PLAN) return new TsruncError('E_SETUP', `tsrunc-init: ${detail}${code ? `: ${code}` : ''}`);
+  if (step === STEP_JOIN_NS) {
+    const j = plan.joins?.[Number(detail)];
+    if (!j) return new TsruncError('E_INTERNAL', `the clone child reported a failed join ${detail}: ${code}`);
+    return new TsruncError('E_SETUP', `config.json: ${j.field}: join ${j.type} namespace \`${j.path}\`: setns: ${code}`);
+  }
   const op = plan.ops[step];
   if (!op) return new TsruncError('E_INTERNAL', `tsrunc-init reported unknown step ${step}: ${detail} ${code}`);
   if (op.op === 'RESOLVE_EXEC') {
@@ -24,6 +30,10 @@ export function setupError(plan: Plan, step: number, errno: number, detail: stri
       ? `exec: "${name}": executable file not found in $PATH`
       : `exec: "${name}": stat ${name}: ${describeErrno(code)}`;
     return new TsruncError('E_SETUP', `unable to start container process: ${msg}`);
+  }
+  if (op.op === 'CHDIR' && ['ENOENT', 'ENOTDIR', 'EACCES'].includes(code)) {
+    // runc's wording (`runc exec --cwd /nonexistent`).
+    return new TsruncError('E_SETUP', `unable to start container process: chdir to cwd (${JSON.stringify(op.strs[0])}) set in config.json failed: ${describeErrno(code)}`);
   }
   if (op.op === 'APPARMOR') {
     // runc 1.1.5's words: where AppArmor is not enabled the kernel refuses the write (EINVAL).

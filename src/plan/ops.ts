@@ -46,6 +46,9 @@ export const OP = {
   MOUNT_ATTRS: 50,
   TMPCOPYUP: 51,
   PTY: 40,
+  FORK: 90,
+  JOIN: 91,
+  EXEC_READY: 92,
   // Reserved ranges for work in flight (one per area, so parallel branches never collide):
   // 30-39 namespaces and user ids, 40-49 terminal and fds, 50-59 mounts and devices,
   // 60-69 process attributes, 70-79 hooks, 80-89 seccomp notify, 90-99 exec.
@@ -65,9 +68,22 @@ export interface Op {
 /** Where each namespace comes from. */
 export interface NamespacePlan {
   type: string;
-  /** How it is made: in the clone3 flags, unshared by the init, or joined by the init (path). */
+  /**
+   * How it is made: in the clone3 flags, unshared by the init, or joined (linux.namespaces[].path:
+   * by the clone child; a time namespace by the init, JOIN_TIMENS).
+   */
   how: 'clone' | 'unshare' | 'join';
   path?: string;
+}
+
+/** A namespace to join: `create` opens `path`, checks its type, and the clone child setns()es it. */
+export interface NamespaceJoin {
+  type: string;
+  path: string;
+  /** The JSON path of the field, for errors: `/linux/namespaces/2/path`. */
+  field: string;
+  /** CLONE_NEW* of the type. */
+  nstype: number;
 }
 
 export interface IdMap { containerID: number; hostID: number; size: number }
@@ -97,6 +113,8 @@ export interface Plan {
   sendFds?: SendFd[];
   /** No mount namespace: the container mounts in the caller's, `delete` must detach them. */
   hostMounts?: boolean;
+  /** Namespaces to join, in the order they are joined (absent or empty: none). */
+  joins?: NamespaceJoin[];
 }
 
 export const CLONE = {

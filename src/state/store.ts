@@ -25,6 +25,8 @@ export interface StateRecord {
   resources?: import('../cgroup/resources').Resources;
   /** No mount namespace: what `delete` detaches on the host (src/lifecycle/hostmounts.ts). */
   hostMounts?: import('../lifecycle/hostmounts').HostMounts;
+  /** What `exec` takes from the container's config at create time (capabilities, rlimits, seccomp). */
+  execDefaults?: import('../plan/exec').ExecDefaults;
 }
 
 export const STATE_FILE = 'state.json';

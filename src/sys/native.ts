@@ -13,11 +13,19 @@ export type SyncResult =
   | { type: 'error'; step: number; errno: number; detail: string }
   | { type: 'timeout' }
   /** The pty master from the PTY op (O_CLOEXEC, ours to close); READY/ERROR follow. */
-  | { type: 'pty'; fd: number };
+  | { type: 'pty'; fd: number }
+  /** FORK of a joined pid namespace: the host pid of the process that carries on. */
+  | { type: 'pid'; pid: number };
 export interface ExitStatus { code: number | null; signal: number | null }
 
 export interface Native {
-  spawnInit(o: { initPath: string; plan: Buffer; cloneFlags: number; keepFds?: number; cgroupFd?: number }): SpawnResult;
+  spawnInit(o: {
+    initPath: string; plan: Buffer; cloneFlags: number; keepFds?: number; cgroupFd?: number;
+    /** Namespaces the clone child joins (setns), in order. */
+    joins?: { fd: number; nstype: number }[];
+    /** fds tsrunc-init inherits besides the plan and the sync socket. */
+    passFds?: number[];
+  }): SpawnResult;
   syncGo(sock: number): void;
   syncWait(sock: number, timeoutMs?: number): SyncResult;
   syncCommit(sock: number): void;
@@ -26,6 +34,8 @@ export interface Native {
   waitPidfdSync(pidfd: number, timeoutMs?: number): ExitStatus | null;
   waitPidfd(pidfd: number): Promise<ExitStatus>;
   mkfifo(path: string, mode: number): void;
+  /** The CLONE_NEW* flag of the namespace an fd refers to (ioctl NS_GET_NSTYPE). */
+  nsType(fd: number): number;
   lockDir(path: string): number;
   fifoStart(path: string, pidfd: number): 'started' | 'dead';
   bpfAttachDeviceProgram(cgroupDir: string, insns: Buffer): void;

@@ -59,7 +59,7 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
   });
 
   after(() => {
-    for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause', 'ctd-lim', 'ctd-upd', 'ctd-tty']) {
+    for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause', 'ctd-lim', 'ctd-upd', 'ctd-tty', 'ctd-exec', 'ctd-join']) {
       ctr(['task', 'kill', '-s', 'KILL', id]);
       ctr(['task', 'delete', id]);
       ctr(['container', 'rm', id]);
@@ -184,6 +184,26 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
     assert.ok(pollUntil(() => /ctd-upd\s+\d+\s+STOPPED/.test(ctr(['task', 'ls']).stdout), 10000), 'the task did not stop');
     assert.equal(ctr(['task', 'delete', id]).status, 0);
     assert.equal(ctr(['container', 'rm', id]).status, 0);
+    assert.deepEqual(cgroupDirsNamed(id), []);
+  });
+
+  it('ctr task exec (the shim\'s `exec --process F --detach --pid-file P`) and ctr run --with-ns (a namespace joined by path)', () => {
+    const id = 'ctd-exec';
+    assert.equal(ctr(runArgs(id, ['-d'], ['/bin/sleep', '1000'])).status, 0);
+    const pid = Number(/ctd-exec\s+(\d+)/.exec(ctr(['task', 'ls']).stdout)![1]);
+    // The exit status reaches ctr through the shim's subreaper: the exec'd process is tsrunc's
+    // child and re-parents to the shim when `tsrunc exec -d` returns.
+    const e = ctr(['task', 'exec', '--exec-id', 'e1', id, '/bin/sh', '-c', 'echo from exec $(readlink /proc/self/ns/pid); exit 5']);
+    assert.equal(e.status, 5, `ctr task exec: ${e.stderr}\n${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-3000)}`);
+    assert.equal(e.stdout.trim(), `from exec ${fs.readlinkSync(`/proc/${pid}/ns/pid`)}`);
+    const j = ctr(runArgs('ctd-join', ['--rm', '--with-ns', `network:/proc/${pid}/ns/net`], ['/bin/readlink', '/proc/self/ns/net']));
+    assert.equal(j.status, 0, j.stderr);
+    assert.equal(j.stdout.trim(), fs.readlinkSync(`/proc/${pid}/ns/net`));
+    assert.equal(ctr(['task', 'kill', '-s', 'KILL', id]).status, 0);
+    assert.ok(pollUntil(() => /ctd-exec\s+\d+\s+STOPPED/.test(ctr(['task', 'ls']).stdout), 10000), 'the task did not stop');
+    assert.equal(ctr(['task', 'delete', id]).status, 0);
+    assert.equal(ctr(['container', 'rm', id]).status, 0);
+    assert.equal(tsruncList(), null);
     assert.deepEqual(cgroupDirsNamed(id), []);
   });
 });
