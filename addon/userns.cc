@@ -1,8 +1,6 @@
 // Parent-side helpers for user namespaces and idmapped mounts (the init's side is
 // addon/init/ns.cc):
 //   - releasing the clone child once its uid/gid maps are written (SYNC_IDMAPS, protocol.h);
-//   - passing fds to the init over the sync socket (SCM_RIGHTS): exec.fifo for a mapped root that
-//     cannot walk the state directory, and detached idmapped trees;
 //   - idmapped trees: open_tree(OPEN_TREE_CLONE) of a bind source, then mount_setattr with
 //     MOUNT_ATTR_IDMAP and a user namespace that carries the mapping. That namespace is held by a
 //     short-lived helper process (a new user namespace needs a process in it while its maps are
@@ -102,35 +100,6 @@ Napi::Value IdmapTree(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, t.release());
 }
 
-// sendFd(sock, fd): one SCM_RIGHTS message with one byte (SYNC_FD) of payload.
-Napi::Value SendFd(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  int sock = info[0].As<Napi::Number>().Int32Value();
-  int fd = info[1].As<Napi::Number>().Int32Value();
-  uint8_t b = SYNC_FD;
-  struct iovec iov = {&b, 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
-  if (n < 0) throw ErrnoError(env, errno, "sendmsg(SCM_RIGHTS)");
-  return env.Undefined();
-}
-
 // syncIdMaps(sock): the maps are written, the clone child may become root and exec.
 Napi::Value SyncIdMaps(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -154,7 +123,6 @@ Napi::Value DetachMount(const Napi::CallbackInfo &info) {
 
 void InitUserns(Napi::Env env, Napi::Object exports) {
   exports.Set("idmapTree", Napi::Function::New(env, IdmapTree));
-  exports.Set("sendFd", Napi::Function::New(env, SendFd));
   exports.Set("syncIdMaps", Napi::Function::New(env, SyncIdMaps));
   exports.Set("detachMount", Napi::Function::New(env, DetachMount));
 }

@@ -211,7 +211,7 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
       if (p.plan.idMappings) writeIdMaps(child.pid, p.plan.idMappings, () => n.syncIdMaps(child.sock));
       n.syncGo(child.sock);
       for (const fd of sendFds.splice(0)) {
-        n.sendFd(child.sock, fd);
+        n.sendFd(child.sock, fd, 'F'); // SYNC_FD (addon/protocol.h)
         fs.closeSync(fd);
       }
       const timeout = setupTimeoutMs();

@@ -48,8 +48,6 @@ export interface Native {
   netdevMove(index: number, pid: number, name: string): void;
   /** addon/userns.cc: a detached, idmapped clone of `source` (maps in uid_map format). */
   idmapTree(source: string, tree: boolean, recursive: boolean, uidMap: string, gidMap: string): number;
-  /** One fd to the init over the sync socket (SCM_RIGHTS). */
-  sendFd(sock: number, fd: number): void;
   /** The uid/gid maps are written: the clone child may become root of its user namespace. */
   syncIdMaps(sock: number): void;
   /** umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW). */
