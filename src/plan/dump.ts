@@ -5,7 +5,7 @@ export function dumpText(plan: Plan): string {
   const lines: string[] = [];
   lines.push('namespaces:');
   const how = (n: Plan['namespaces'][number]) => {
-    if (n.how === 'join') return `joined by the init: ${n.path}`;
+    if (n.how === 'join') return n.type === 'time' ? `joined by the init: ${n.path}` : `joined: \`${n.path}\``;
     if (n.how === 'clone') return 'new, clone3 flag';
     return n.type === 'time' ? 'new, unshared by the init, offsets written, then entered' : 'new, unshared by the init after joining its cgroup';
   };

@@ -65,8 +65,10 @@ test('a joined user namespace: the new namespaces are unshared inside it (then F
   assert.ok(p.namespaces.filter((n) => n.type !== 'user').every((n) => n.how === 'unshare'));
 });
 
-test('a time namespace path stays refused (not this work), naming the field', () => {
-  assert.throws(() => plan(spec([{ type: 'mount' }, { type: 'time', path: '/proc/1/ns/time' }])), /\/linux\/namespaces\/1: time namespaces/);
+test('a time namespace path is joined by the init (JOIN_TIMENS), not by the clone child', () => {
+  const p = plan(spec([{ type: 'mount' }, { type: 'uts' }, { type: 'time', path: '/proc/1/ns/time' }]));
+  assert.deepEqual(p.joins ?? [], []);
+  assert.ok(p.ops.some((o) => o.op === 'JOIN_TIMENS' && o.strs[0] === '/proc/1/ns/time'));
 });
 
 const PROC: Process = { user: { uid: 0, gid: 0 }, args: ['sh'], env: ['PATH=/bin'], cwd: '/' };
