@@ -12,7 +12,7 @@
   "targets": [
     {
       "target_name": "tsrunc_native",
-      "sources": ["addon/module.cc", "addon/spawn.cc", "addon/fs.cc", "addon/bpf.cc", "addon/seccomp.cc"],
+      "sources": ["addon/module.cc", "addon/spawn.cc", "addon/fs.cc", "addon/bpf.cc", "addon/seccomp.cc", "addon/hooks.cc"],
       "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"]
@@ -20,7 +20,7 @@
     {
       "target_name": "tsrunc-init",
       "type": "executable",
-      "sources": ["addon/init/init.cc"],
+      "sources": ["addon/init/init.cc", "addon/init/hooks.cc"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables"],
       "ldflags": ["-static", "-Wl,--gc-sections"]

@@ -239,6 +239,13 @@ Napi::Value SyncGo(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// syncResume(sock): the prestart/createRuntime hooks succeeded, go on (protocol step h').
+Napi::Value SyncResume(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (int err = SendByte(info[0].As<Napi::Number>().Int32Value(), SYNC_RESUME)) throw ErrnoError(env, err, "send(sync resume)");
+  return env.Undefined();
+}
+
 // syncCommit(sock): the container is recorded (protocol step 3). Returns once the init has
 // closed its end, i.e. has cleared its parent-death signal: exiting before that would kill it.
 Napi::Value SyncCommit(const Napi::CallbackInfo &info) {
@@ -254,7 +261,7 @@ Napi::Value SyncCommit(const Napi::CallbackInfo &info) {
   }
 }
 
-// syncWait(sock, timeoutMs) -> {type: 'ready'} | {type: 'error', step, errno, detail} | {type: 'eof'}
+// syncWait(sock, timeoutMs) -> {type: 'ready'} | {type: 'hooks'} | {type: 'error', step, errno, detail} | {type: 'eof'}
 //   | {type: 'timeout'}
 // Blocks: create is a one-shot command and has nothing else to do while the init sets up. A dead
 // init cannot hang it (its end of the socket closes with it, which reads as EOF), and an init
@@ -296,6 +303,10 @@ Napi::Value SyncWait(const Napi::CallbackInfo &info) {
   }
   if (m.type == SYNC_READY) {
     r.Set("type", "ready");
+    return r;
+  }
+  if (m.type == SYNC_HOOKS) {
+    r.Set("type", "hooks");
     return r;
   }
   m.detail[sizeof m.detail - 1] = 0;
@@ -398,6 +409,7 @@ void InitSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("syncGo", Napi::Function::New(env, SyncGo));
   exports.Set("syncWait", Napi::Function::New(env, SyncWait));
   exports.Set("syncCommit", Napi::Function::New(env, SyncCommit));
+  exports.Set("syncResume", Napi::Function::New(env, SyncResume));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("waitPidfdSync", Napi::Function::New(env, WaitPidfdSync));

@@ -91,7 +91,7 @@ struct Fd {
 // While setting up and while waiting in `created`, this process is the pid-namespace init: the
 // kernel drops signals it has no handler for (pid_namespaces(7)), so `tsrunc kill <created> TERM`
 // would do nothing. Catch the terminating signals and exit, as runc's init does.
-void ExitOnSignal(int sig) { _exit(128 + sig); }
+inline void ExitOnSignal(int sig) { _exit(128 + sig); }
 
 inline void SetupSignals() {
   struct sigaction sa;
@@ -241,7 +241,7 @@ inline void ParentBase(const std::string &path, std::string *parent, std::string
 // pivot_root alone, where /proc is still the host's own procfs (nothing of the container's is
 // mounted over it yet); after pivot_root the container's /proc is image- or config-controlled, so
 // everything from there on works on fds (mount_setattr, open_tree, move_mount, fsmount).
-std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+inline std::string FdPath(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
 inline unsigned long CurrentMountFlags(const std::string &target) {
   struct statvfs sv;

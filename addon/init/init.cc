@@ -14,6 +14,7 @@
 // wording is done in TypeScript, which still has the plan. Nothing here prints unless the sync
 // socket is already gone (after `start`, an exec failure can only go to the container's stderr).
 #include "common.h"
+#include "hooks.h"
 
 using namespace tsrunc;
 
@@ -490,7 +491,8 @@ void OpWaitStart() {
   g_fifo = g_proc = -1;
   do n = write(fd, "0", 1); while (n < 0 && errno == EINTR);
   if (n < 0) Fail(errno, "write exec.fifo");
-  close(fd);
+  // Kept open (O_CLOEXEC) until the execve: `start` returns once it reads EOF (protocol.h).
+  g_start_fd = fd;
 }
 
 // Install a seccomp filter compiled by libseccomp in the parent (src/plan/seccomp.ts,
@@ -668,6 +670,8 @@ void RunOp(const Op &op) {
     case OP_WAIT_START: OpWaitStart(); break;
     case OP_SESSION_KEYRING: OpSessionKeyring(op); break;
     case OP_SECCOMP: OpSeccomp(op); break;
+    case OP_HOOK_SYNC: OpHookSync(); break;
+    case OP_HOOK: OpHook(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

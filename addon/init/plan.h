@@ -43,6 +43,12 @@
 //       |                 | (1: installed by EXEC right before     | (compiled by libseccomp in the
 //       |                 | execve, with noNewPrivileges; 0: now,  | parent; the compiler emits the
 //       |                 | before the capabilities are dropped)   | filter JSON, create links it)
+//  70   | HOOK_SYNC       | -                                      | -   (report SYNC_HOOKS, wait for
+//       |                 |                                        |     SYNC_RESUME: `create` runs the
+//       |                 |                                        |     prestart/createRuntime hooks)
+//  71   | HOOK            | kind (0 createContainer, 1             | path, state JSON before the pid,
+//       |                 | startContainer), index, timeoutMs      | state JSON after it, cwd ("":
+//       |                 | (0: none), nargs, hasEnv (0: inherit)  | keep), args..., env...
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -79,6 +85,8 @@ enum OpCode : uint32_t {
   OP_LOOKUP_HOME = 26,
   OP_MKDIR = 27,
   OP_SECCOMP = 28,
+  OP_HOOK_SYNC = 70,
+  OP_HOOK = 71,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

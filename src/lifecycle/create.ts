@@ -52,7 +52,7 @@ export function prepare(g: GlobalOptions, o: { id: string; bundle: string; noPiv
   const cgroup = new cg.CgroupManager(record, { native: lazyBpf });
   const { keepFds, extraEnv } = listenFds(o.preserveFds ?? 0);
   const plan = compile(spec, {
-    bundle, rootfs, fifoPath, noPivot: o.noPivot, keepFds, extraEnv,
+    bundle, rootfs, fifoPath, noPivot: o.noPivot, keepFds, extraEnv, id: o.id,
     sessionKeyring: o.noNewKeyring ? undefined : `_ses.${o.id}`,
     host: cgroupFacts(host, record.paths),
   });
@@ -116,6 +116,9 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
   let cgroupMade = false;
   let pidfd = -1;
   let lock = -1;
+  // A failed prestart/createRuntime/createContainer hook: the lifecycle goes on at "destroy", then
+  // the poststop hooks run (runtime.md steps 3-5, 12, 13), as runc does.
+  let hookFailed = false;
   try {
     // Held until the container is recorded: a `delete --force` of this id waits for us, and finds
     // the directory without state.json only if we died (then it cleans up after us).
@@ -141,8 +144,23 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
       if (!child.inCgroup) p.cgroup.addPid(child.pid);
       n.syncGo(child.sock);
       const timeout = setupTimeoutMs();
-      const r = n.syncWait(child.sock, timeout);
+      let r = n.syncWait(child.sock, timeout);
+      if (r.type === 'hooks') {
+        // The init stopped before pivot_root (HOOK_SYNC): prestart, then createRuntime, in the
+        // runtime namespace, with the init's host pid (runtime.md "State").
+        phase('container setup up to the hooks');
+        const { hookState, runHooks } = require('./hooks') as typeof import('./hooks');
+        const st = hookState(o.id, p.bundle, 'creating', child.pid, p.spec.annotations);
+        hookFailed = true;
+        runHooks(n, 'prestart', p.spec.hooks?.prestart, st);
+        runHooks(n, 'createRuntime', p.spec.hooks?.createRuntime, st);
+        hookFailed = false;
+        phase('prestart and createRuntime hooks');
+        n.syncResume(child.sock);
+        r = n.syncWait(child.sock, timeout);
+      }
       phase('container setup');
+      if (r.type === 'error' && p.plan.ops[r.step]?.op === 'HOOK') hookFailed = true;
       if (r.type === 'error') throw setupError(p.plan, r.step, r.errno, r.detail);
       if (r.type === 'eof') {
         throw new TsruncError('E_SETUP', 'container init exited during setup without reporting an error');
@@ -150,6 +168,7 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
       if (r.type === 'timeout') {
         throw new TsruncError('E_SETUP', `container setup did not finish within ${timeout / 1000} s (TSRUNC_SETUP_TIMEOUT)`);
       }
+      if (r.type === 'hooks') throw new TsruncError('E_INTERNAL', 'container init asked for the hooks twice');
       const start = pidStartTime(child.pid);
       if (start === null) throw new TsruncError('E_SETUP', 'container init exited right after setup');
       rec = record(o, p, child.pid, start);
@@ -190,6 +209,10 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
     }
     store.remove(o.id);
     if (lock >= 0) fs.closeSync(lock);
+    if (hookFailed && p.spec.hooks?.poststop?.length) {
+      const { hookState, runPoststop } = require('./hooks') as typeof import('./hooks');
+      runPoststop(n, p.spec.hooks.poststop, hookState(o.id, p.bundle, 'stopped', undefined, p.spec.annotations), (m) => g.log('warning', m));
+    }
     throw e;
   }
 }
@@ -231,6 +254,14 @@ function record(o: CreateOptions, p: Prepared, pid: number, start: string): Stat
   };
   if (p.spec.annotations) rec.annotations = p.spec.annotations;
   if (Object.keys(p.resources).length) rec.resources = p.resources;
+  // What `start` and `delete` run later, as config.json said at create (runtime.md: later edits
+  // of config.json must not affect the container).
+  const hooks = p.spec.hooks ?? {};
+  if (hooks.poststart?.length || hooks.poststop?.length) {
+    rec.hooks = {};
+    if (hooks.poststart?.length) rec.hooks.poststart = hooks.poststart;
+    if (hooks.poststop?.length) rec.hooks.poststop = hooks.poststop;
+  }
   return rec;
 }
 

@@ -25,10 +25,13 @@ export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
     }
   }
   try {
-    startRec(c.store, c.rec, c.pidfd);
+    startRec(g, c.store, c.rec, c.pidfd);
   } catch (e) {
     for (const [name, h] of handlers) process.removeListener(name, h);
-    try { destroy(g, c.store, c.rec, 'running'); } catch { /* best effort */ }
+    // A failed startContainer/poststart hook has destroyed the container already (start.ts).
+    if (c.store.exists(o.id)) {
+      try { destroy(g, c.store, c.rec, 'running'); } catch { /* best effort */ }
+    }
     fs.closeSync(c.pidfd);
     throw e;
   }

@@ -28,6 +28,9 @@ import {
 } from './tables';
 import { actionName, checkSeccompSupported, seccompPlan } from './seccomp';
 
+/** The runtime-spec version in the state hooks get (as state.json's `ociVersion`). */
+const OCI_VERSION = '1.3.0';
+
 export interface CgroupV1Hierarchy {
   /** Directory name under /sys/fs/cgroup, e.g. `cpu`, `cpu,cpuacct`, `systemd`. */
   name: string;
@@ -57,6 +60,8 @@ export interface CompileOptions {
   sessionKeyring?: string;
   /** Extra environment for the container process (LISTEN_FDS/LISTEN_PID). */
   extraEnv?: string[];
+  /** The container id, for the state that container-namespace hooks get on stdin. */
+  id?: string;
   host: HostFacts;
 }
 
@@ -103,7 +108,6 @@ export function checkSupported(spec: Spec): void {
   if (p?.ioPriority) later('/process/ioPriority');
   if (p?.scheduler) later('/process/scheduler');
   if (p?.execCPUAffinity) later('/process/execCPUAffinity');
-  for (const [k, v] of Object.entries(spec.hooks ?? {})) if (v && v.length) later(`/hooks/${k}`);
   const l = spec.linux ?? {};
   (l.namespaces ?? []).forEach((ns, i) => {
     if (ns.path) unsupported(`/linux/namespaces/${i}/path`, 'joining an existing namespace is not supported yet');
@@ -331,6 +335,26 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
       [mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0], [d.path]);
   }
 
+  // 5b. Hooks before pivot_root (config.md "POSIX-platform Hooks"): the init stops so that
+  //     `create` runs prestart and createRuntime in the runtime namespace (the container's
+  //     namespaces exist: a hook can setns through /proc/<pid>/ns/*), then the init runs the
+  //     createContainer hooks itself, in the container's namespaces, their paths resolved in the
+  //     runtime's mount view (the host's, before pivot_root), their cwd the rootfs (as runc).
+  const hooks = spec.hooks ?? {};
+  if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0) {
+    add('HOOK_SYNC', 'stop for the prestart and createRuntime hooks (run by `create` in the runtime namespace)');
+  }
+  const hookOp = (kind: 'createContainer' | 'startContainer') => (hooks[kind] ?? []).forEach((h, i) => {
+    const args = h.args ?? [];
+    const env = h.env ?? [];
+    const head = JSON.stringify({ ociVersion: OCI_VERSION, id: o.id ?? '', status: kind === 'createContainer' ? 'creating' : 'created' });
+    const tail = JSON.stringify({ bundle: o.bundle, ...(spec.annotations && Object.keys(spec.annotations).length ? { annotations: spec.annotations } : {}) });
+    add('HOOK', `run the ${kind} hook #${i} ${q(h.path)}`,
+      [kind === 'createContainer' ? 0 : 1, i, h.timeout !== undefined && h.timeout > 0 ? h.timeout * 1000 : 0, args.length, h.env ? 1 : 0],
+      [h.path, `${head.slice(0, -1)},"pid":`, `,${tail.slice(1)}`, kind === 'createContainer' ? o.rootfs : '', ...args, ...env]);
+  });
+  hookOp('createContainer');
+
   // 6.
   add('PIVOT_ROOT', o.noPivot ? `move the rootfs to \`/\` and chroot (--no-pivot)` : `pivot_root to ${q(o.rootfs)}`,
     [o.noPivot ? 1 : 0], [o.rootfs]);
@@ -395,6 +419,9 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
 
   // 11.
   add('WAIT_START', o.fifoPath ? 'report ready, wait until recorded, then wait for `start` on exec.fifo' : 'report ready and wait until recorded');
+  // startContainer hooks: after `start`, before the program (as the container's user, in its
+  // root, so their paths resolve in the container).
+  hookOp('startContainer');
   if (proc.noNewPrivileges) seccompOp(true);
   add('EXEC', `exec ${q(args[0]!)}`, [o.keepFds, args.length], [...args, ...env]);
 

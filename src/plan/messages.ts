@@ -14,6 +14,8 @@ export function setupError(plan: Plan, step: number, errno: number, detail: stri
   if (step === STEP_READ_PLAN) return new TsruncError('E_SETUP', `tsrunc-init: ${detail}${code ? `: ${code}` : ''}`);
   const op = plan.ops[step];
   if (!op) return new TsruncError('E_INTERNAL', `tsrunc-init reported unknown step ${step}: ${detail} ${code}`);
+  // A createContainer hook: the init words it as runc does (addon/hookrun.h).
+  if (op.op === 'HOOK' && errno === 0) return new TsruncError('E_HOOK', detail);
   if (op.op === 'RESOLVE_EXEC') {
     // runc's wording, which containerd passes on to users verbatim.
     const name = op.strs[0]!;

@@ -30,6 +30,8 @@ export const OP = {
   LOOKUP_HOME: 26,
   MKDIR: 27,
   SECCOMP: 28,
+  HOOK_SYNC: 70,
+  HOOK: 71,
   // Reserved ranges for work in flight (one per area, so parallel branches never collide):
   // 30-39 namespaces and user ids, 40-49 terminal and fds, 50-59 mounts and devices,
   // 60-69 process attributes, 70-79 hooks, 80-89 seccomp notify, 90-99 exec.

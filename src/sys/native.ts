@@ -9,6 +9,7 @@ import { TsruncError } from '../errors';
 export interface SpawnResult { pid: number; pidfd: number; sock: number }
 export type SyncResult =
   | { type: 'ready' }
+  | { type: 'hooks' }
   | { type: 'eof' }
   | { type: 'error'; step: number; errno: number; detail: string }
   | { type: 'timeout' };
@@ -19,13 +20,18 @@ export interface Native {
   syncGo(sock: number): void;
   syncWait(sock: number, timeoutMs?: number): SyncResult;
   syncCommit(sock: number): void;
+  /** The prestart/createRuntime hooks succeeded: the init goes on (protocol.h, step h'). */
+  syncResume(sock: number): void;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
   waitPidfdSync(pidfd: number, timeoutMs?: number): ExitStatus | null;
   waitPidfd(pidfd: number): Promise<ExitStatus>;
   mkfifo(path: string, mode: number): void;
   lockDir(path: string): number;
-  fifoStart(path: string, pidfd: number): 'started' | 'dead';
+  /** 'started' once the container's program runs (EOF after the byte); 'failed': a startContainer hook's error. */
+  fifoStart(path: string, pidfd: number): { result: 'started' | 'dead' | 'failed'; message: string };
+  /** One runtime-namespace hook (addon/hookrun.h); `error` is runc's text, "" on success. */
+  runHook(o: { path: string; args: string[]; env?: string[]; timeoutMs: number; input: string }): { error: string };
   bpfAttachDeviceProgram(cgroupDir: string, insns: Buffer): void;
   bpfQueryDevicePrograms(cgroupDir: string): number[];
   /** linux.seccomp compiled by libseccomp (addon/seccomp.cc): struct sock_filter[], skipped names. */
