@@ -431,7 +431,10 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     `create the cgroup and apply device rules`,
     `clone3 with ${namespaces.filter((n) => n.how === 'clone').map((n) => n.type).join(', ') || 'no'} namespaces; exec tsrunc-init from a sealed memfd`,
     'place the init in its cgroup, then release it (SYNC_GO)',
+    ...(ops.some((x) => x.op === 'HOOK_SYNC') ? ['at HOOK_SYNC: run the prestart, then the createRuntime hooks (runtime namespace), then resume the init'] : []),
     'wait for READY, write state.json and the pid file',
+    ...(hooks.poststart?.length ? ['`start`: the poststart hooks once the program runs (runtime namespace)'] : []),
+    ...(hooks.poststop?.length ? ['`delete`: the poststop hooks once the container is gone (runtime namespace)'] : []),
   ];
   return { cloneFlags, namespaces, host, ops };
 }

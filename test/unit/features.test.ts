@@ -122,12 +122,12 @@ test('features: namespaces are exactly the types create accepts', () => {
   assert.ok(!F.linux.namespaces.includes('time'));
 });
 
-test('features: hooks are exactly those create accepts (none yet)', () => {
+test('features: hooks are exactly those create accepts (all six)', () => {
   for (const h of HOOK_NAMES) {
     const verdict = gate((s) => { s.hooks = { [h]: [{ path: '/bin/true' }] }; });
     assert.equal(F.hooks.includes(h), verdict === 'accepted', `${h}: ${verdict}`);
   }
-  assert.deepEqual(F.hooks, []);
+  assert.deepEqual(F.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
 });
 
 test('features: optional features are claimed exactly when create accepts them', () => {

@@ -119,7 +119,6 @@ test('what this version cannot honour is refused, naming the field', () => {
     ['ns path', (s) => { s.linux!.namespaces![0]!.path = '/proc/1/ns/pid'; }, /\/linux\/namespaces\/0\/path/],
     ['seccomp listener', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/a.sock' }; }, /\/linux\/seccomp\/listenerPath/],
     ['seccomp notify', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }; }, /\/linux\/seccomp\/syscalls\/0\/action: SCMP_ACT_NOTIFY/],
-    ['hooks', (s) => { s.hooks = { prestart: [{ path: '/bin/true' }] }; }, /\/hooks\/prestart/],
     ['no mount ns', (s) => { s.linux!.namespaces = [{ type: 'pid' }]; }, /mount namespace is required/],
     ['rro', (s) => { s.mounts![0]!.options = ['rro']; }, /\/mounts\/0\/options \(rro\)/],
   ];
