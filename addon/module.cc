@@ -11,6 +11,7 @@ namespace tsrunc {
 void InitSpawn(Napi::Env env, Napi::Object exports);
 void InitFs(Napi::Env env, Napi::Object exports);
 void InitHooks(Napi::Env env, Napi::Object exports);
+void InitSeccompNotify(Napi::Env env, Napi::Object exports);
 
 Napi::Error ErrnoError(Napi::Env env, int err, const char *syscall, const std::string &path) {
   // errno names come from Node's own table on the TS side (os.constants.errno); here we only
@@ -36,6 +37,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tsrunc::InitSpawn(env, exports);
   tsrunc::InitFs(env, exports);
   tsrunc::InitHooks(env, exports);
+  tsrunc::InitSeccompNotify(env, exports);
   InitBpf(env, exports);
   InitSeccomp(env, exports);
   return exports;

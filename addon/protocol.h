@@ -11,6 +11,10 @@
 //        |                 |                    | (a hook can setns through /proc/<pid>/ns/*)
 //    h'  | parent -> init  | SYNC_RESUME (1 b.) | the hooks succeeded: go on with the plan (on a
 //        |                 |                    | failed hook `create` kills the init instead)
+//    s   | init -> parent  | SyncMsg{SECCOMP_FD}| (SECCOMP_LISTENER op, SCMP_ACT_NOTIFY) the seccomp
+//        |                 | + SCM_RIGHTS fd    | listener fd: `create` sends it with the container
+//        |                 |                    | process state to the agent at listenerPath
+//    s'  | parent -> init  | SYNC_RESUME (1 b.) | the agent has it: go on (else `create` kills it)
 //    2   | init -> parent  | SyncMsg{READY}     | every setup step succeeded; the init waits for 3
 //    2'  | init -> parent  | SyncMsg{ERROR}     | plan step `step` failed with `err`; the init exits
 //    -   | init -> parent  | EOF                | the init died without a word (killed, crashed)
@@ -39,7 +43,7 @@ constexpr uint8_t SYNC_GO = 'G';
 constexpr uint8_t SYNC_COMMIT = 'C';
 constexpr uint8_t SYNC_RESUME = 'R';
 
-enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2, SYNC_HOOKS = 3 };
+enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2, SYNC_HOOKS = 3, SYNC_SECCOMP_FD = 4 };
 
 // Steps below 0 are not plan steps; TS maps them to messages (src/plan/messages.ts).
 constexpr int32_t STEP_EXEC_INIT = -1;  // execveat of the sealed tsrunc-init memfd failed

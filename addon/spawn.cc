@@ -293,10 +293,36 @@ Napi::Value SyncWait(const Napi::CallbackInfo &info) {
   }
   SyncMsg m;
   memset(&m, 0, sizeof m);
+  // recvmsg: SyncMsg{SECCOMP_FD} carries the seccomp listener fd (SCM_RIGHTS).
+  struct iovec iov = {&m, sizeof m};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
   ssize_t n;
-  do n = recv(sock, &m, sizeof m, 0); while (n < 0 && errno == EINTR);
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
   if (n < 0) throw ErrnoError(env, errno, "recv(sync)");
+  Fd passed;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      passed.reset(fd);
+    }
+  }
   Napi::Object r = Napi::Object::New(env);
+  if (n > 0 && m.type == SYNC_SECCOMP_FD) {
+    if (!passed.ok()) throw ErrnoError(env, EBADMSG, "recv(sync seccomp fd)");
+    r.Set("type", "seccompFd");
+    r.Set("fd", Napi::Number::New(env, passed.release()));
+    return r;
+  }
   if (n == 0) {
     r.Set("type", "eof");
     return r;

@@ -15,6 +15,7 @@
 // socket is already gone (after `start`, an exec failure can only go to the container's stderr).
 #include "common.h"
 #include "hooks.h"
+#include "seccomp_notify.h"
 
 using namespace tsrunc;
 
@@ -672,6 +673,7 @@ void RunOp(const Op &op) {
     case OP_SECCOMP: OpSeccomp(op); break;
     case OP_HOOK_SYNC: OpHookSync(); break;
     case OP_HOOK: OpHook(op); break;
+    case OP_SECCOMP_LISTENER: OpSeccompListener(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

@@ -49,6 +49,10 @@
 //  71   | HOOK            | kind (0 createContainer, 1             | path, state JSON before the pid,
 //       |                 | startContainer), index, timeoutMs      | state JSON after it, cwd ("":
 //       |                 | (0: none), nargs, hasEnv (0: inherit)  | keep), args..., env...
+//  80   | SECCOMP_LISTENER| flags (SECCOMP_FILTER_FLAG_*; the init  | program (as SECCOMP): installed
+//       |                 | adds NEW_LISTENER)                     | now; the listener fd goes to
+//       |                 |                                        | `create` (SyncMsg{SECCOMP_FD} +
+//       |                 |                                        | SCM_RIGHTS), then wait for RESUME
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -87,6 +91,7 @@ enum OpCode : uint32_t {
   OP_SECCOMP = 28,
   OP_HOOK_SYNC = 70,
   OP_HOOK = 71,
+  OP_SECCOMP_LISTENER = 80,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

@@ -145,17 +145,24 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
       n.syncGo(child.sock);
       const timeout = setupTimeoutMs();
       let r = n.syncWait(child.sock, timeout);
-      if (r.type === 'hooks') {
-        // The init stopped before pivot_root (HOOK_SYNC): prestart, then createRuntime, in the
-        // runtime namespace, with the init's host pid (runtime.md "State").
-        phase('container setup up to the hooks');
-        const { hookState, runHooks } = require('./hooks') as typeof import('./hooks');
-        const st = hookState(o.id, p.bundle, 'creating', child.pid, p.spec.annotations);
-        hookFailed = true;
-        runHooks(n, 'prestart', p.spec.hooks?.prestart, st);
-        runHooks(n, 'createRuntime', p.spec.hooks?.createRuntime, st);
-        hookFailed = false;
-        phase('prestart and createRuntime hooks');
+      for (;;) {
+        if (r.type === 'hooks') {
+          // The init stopped before pivot_root (HOOK_SYNC): prestart, then createRuntime, in the
+          // runtime namespace, with the init's host pid (runtime.md "State").
+          phase('container setup up to the hooks');
+          const { hookState, runHooks } = require('./hooks') as typeof import('./hooks');
+          const st = hookState(o.id, p.bundle, 'creating', child.pid, p.spec.annotations);
+          hookFailed = true;
+          runHooks(n, 'prestart', p.spec.hooks?.prestart, st);
+          runHooks(n, 'createRuntime', p.spec.hooks?.createRuntime, st);
+          hookFailed = false;
+          phase('prestart and createRuntime hooks');
+        } else if (r.type === 'seccompFd') {
+          sendSeccompListener(n, p, o.id, child.pid, r.fd);
+          phase('seccomp listener fd sent to the agent');
+        } else {
+          break;
+        }
         n.syncResume(child.sock);
         r = n.syncWait(child.sock, timeout);
       }
@@ -168,7 +175,6 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
       if (r.type === 'timeout') {
         throw new TsruncError('E_SETUP', `container setup did not finish within ${timeout / 1000} s (TSRUNC_SETUP_TIMEOUT)`);
       }
-      if (r.type === 'hooks') throw new TsruncError('E_INTERNAL', 'container init asked for the hooks twice');
       const start = pidStartTime(child.pid);
       if (start === null) throw new TsruncError('E_SETUP', 'container init exited right after setup');
       rec = record(o, p, child.pid, start);
@@ -214,6 +220,33 @@ export function doCreate(g: GlobalOptions, o: CreateOptions): Created {
       runPoststop(n, p.spec.hooks.poststop, hookState(o.id, p.bundle, 'stopped', undefined, p.spec.annotations), (m) => g.log('warning', m));
     }
     throw e;
+  }
+}
+
+/**
+ * SCMP_ACT_NOTIFY: the listener fd and the container process state (config-linux.md "The Container
+ * Process State") to the seccomp agent at listenerPath; our copy of the fd is closed either way.
+ * Failing to reach the agent fails create (the spec: "MUST generate an error").
+ */
+function sendSeccompListener(n: Native, p: Prepared, id: string, pid: number, fd: number): void {
+  const l = p.plan.seccompListener;
+  try {
+    if (!l) throw new TsruncError('E_INTERNAL', 'container init sent a seccomp listener fd the plan has no listenerPath for');
+    const { hookState } = require('./hooks') as typeof import('./hooks');
+    const state = {
+      ociVersion: OCI_VERSION,
+      fds: ['seccompFd'],
+      pid,
+      ...(l.metadata !== undefined ? { metadata: l.metadata } : {}),
+      state: hookState(id, p.bundle, 'creating', pid, p.spec.annotations),
+    };
+    try {
+      n.seccompSendListener(path.resolve(l.path), fd, JSON.stringify(state));
+    } catch (e) {
+      throw new TsruncError('E_SETUP', `send the seccomp listener fd to \`${l.path}\` (linux.seccomp.listenerPath): ${causeText(e)}`, { cause: e });
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

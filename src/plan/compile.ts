@@ -404,6 +404,13 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   const seccompOp = (late: boolean) => {
     if (!seccomp) return;
     const f = seccomp.filter;
+    if (seccomp.listener) {
+      // SCMP_ACT_NOTIFY: installed while the sync socket is still open, to hand the listener fd to
+      // `create` (with noNewPrivileges right before READY instead of right before exec, as runc).
+      add('SECCOMP_LISTENER', `install the seccomp filter (default ${actionName(f.defaultAction)}, ${f.rules.length} rules) with a notify listener; send its fd to ${q(seccomp.listener.path)}`,
+        [seccomp.flags], [JSON.stringify(f)]);
+      return;
+    }
     add('SECCOMP', `install the seccomp filter (default ${actionName(f.defaultAction)}, ${f.rules.length} rules${late ? ', right before exec' : ''})`,
       [seccomp.flags, late ? 1 : 0], [JSON.stringify(f)]);
   };
@@ -417,12 +424,14 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   add('CAPS', 'set capabilities', [1, bounding, capMask(caps.effective), capMask(caps.permitted), capMask(caps.inheritable), capMask(caps.ambient)]);
   if (proc.noNewPrivileges) add('NO_NEW_PRIVS', 'set no_new_privs');
 
+  if (proc.noNewPrivileges && seccomp?.listener) seccompOp(false);
+
   // 11.
   add('WAIT_START', o.fifoPath ? 'report ready, wait until recorded, then wait for `start` on exec.fifo' : 'report ready and wait until recorded');
   // startContainer hooks: after `start`, before the program (as the container's user, in its
   // root, so their paths resolve in the container).
   hookOp('startContainer');
-  if (proc.noNewPrivileges) seccompOp(true);
+  if (proc.noNewPrivileges && !seccomp?.listener) seccompOp(true);
   add('EXEC', `exec ${q(args[0]!)}`, [o.keepFds, args.length], [...args, ...env]);
 
   const host = [
@@ -436,7 +445,7 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     ...(hooks.poststart?.length ? ['`start`: the poststart hooks once the program runs (runtime namespace)'] : []),
     ...(hooks.poststop?.length ? ['`delete`: the poststop hooks once the container is gone (runtime namespace)'] : []),
   ];
-  return { cloneFlags, namespaces, host, ops };
+  return { cloneFlags, namespaces, host, ops, ...(seccomp?.listener ? { seccompListener: seccomp.listener } : {}) };
 }
 
 type Add = (op: Op['op'], what: string, ints?: (number | bigint)[], strs?: string[]) => number;

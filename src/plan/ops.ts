@@ -32,6 +32,7 @@ export const OP = {
   SECCOMP: 28,
   HOOK_SYNC: 70,
   HOOK: 71,
+  SECCOMP_LISTENER: 80,
   // Reserved ranges for work in flight (one per area, so parallel branches never collide):
   // 30-39 namespaces and user ids, 40-49 terminal and fds, 50-59 mounts and devices,
   // 60-69 process attributes, 70-79 hooks, 80-89 seccomp notify, 90-99 exec.
@@ -62,6 +63,8 @@ export interface Plan {
   /** Host-side steps done by `create` itself, for the dump (cgroup, state, fifo). */
   host: string[];
   ops: Op[];
+  /** linux.seccomp uses SCMP_ACT_NOTIFY: where `create` sends the listener fd (SECCOMP_LISTENER). */
+  seccompListener?: { path: string; metadata?: string };
 }
 
 export const CLONE = {

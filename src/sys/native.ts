@@ -10,6 +10,7 @@ export interface SpawnResult { pid: number; pidfd: number; sock: number }
 export type SyncResult =
   | { type: 'ready' }
   | { type: 'hooks' }
+  | { type: 'seccompFd'; fd: number }
   | { type: 'eof' }
   | { type: 'error'; step: number; errno: number; detail: string }
   | { type: 'timeout' };
@@ -31,6 +32,8 @@ export interface Native {
   /** 'started' once the container's program runs (EOF after the byte); 'failed': a startContainer hook's error. */
   fifoStart(path: string, pidfd: number): { result: 'started' | 'dead' | 'failed'; message: string };
   /** One runtime-namespace hook (addon/hookrun.h); `error` is runc's text, "" on success. */
+  /** SCMP_ACT_NOTIFY: the listener fd and the container process state to the agent at `path`. */
+  seccompSendListener(path: string, fd: number, json: string): void;
   runHook(o: { path: string; args: string[]; env?: string[]; timeoutMs: number; input: string }): { error: string };
   bpfAttachDeviceProgram(cgroupDir: string, insns: Buffer): void;
   bpfQueryDevicePrograms(cgroupDir: string): number[];

@@ -117,8 +117,7 @@ test('what this version cannot honour is refused, naming the field', () => {
     ['terminal', (s) => { s.process!.terminal = true; }, /\/process\/terminal/],
     ['user ns', (s) => { s.linux!.namespaces!.push({ type: 'user' }); }, /user namespaces/],
     ['ns path', (s) => { s.linux!.namespaces![0]!.path = '/proc/1/ns/pid'; }, /\/linux\/namespaces\/0\/path/],
-    ['seccomp listener', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/a.sock' }; }, /\/linux\/seccomp\/listenerPath/],
-    ['seccomp notify', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }; }, /\/linux\/seccomp\/syscalls\/0\/action: SCMP_ACT_NOTIFY/],
+    ['seccomp arch', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] }; }, /\/linux\/seccomp\/architectures\/0/],
     ['no mount ns', (s) => { s.linux!.namespaces = [{ type: 'pid' }]; }, /mount namespace is required/],
     ['rro', (s) => { s.mounts![0]!.options = ['rro']; }, /\/mounts\/0\/options \(rro\)/],
   ];
