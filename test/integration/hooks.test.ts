@@ -371,7 +371,7 @@ function fileCall(cli: RuntimeCli, args: string[], cwd?: string): CallResult {
 }
 
 describe('hooks: differential against runc 1.1.5', { skip: !HAVE_RUNC && 'runc is not installed' }, () => {
-  it('prestart, createRuntime and createContainer: same moments, namespaces, cwd and state (but ociVersion)', () => {
+  it('prestart, createRuntime and createContainer: same moments, namespaces, cwd and state (but ociVersion and fds)', () => {
     const outs: string[][][] = [];
     for (const rt of ['tsrunc', 'runc'] as const) {
       const c = bundle(`diff-${rt}`, {});
@@ -389,7 +389,9 @@ describe('hooks: differential against runc 1.1.5', { skip: !HAVE_RUNC && 'runc i
         // Normalise what differs by construction: the version, the id, pids, bundle, ns inodes.
         return [x[0]!, s.status, s.pid === st.pid ? 'host-pid' : String(s.pid),
           x[2] === HOST_MNT ? 'host' : x[2] === ctr[0] ? 'ctr' : x[2]!, x[3] === HOST_PID ? 'host' : x[3] === ctr[1] ? 'ctr' : x[3]!,
-          x[4] === c.dir ? 'bundle' : x[4] === rootfs ? 'rootfs' : x[4]!, x[5]!];
+          // Not the fds: runc 1.1.5 leaks fds of its init (and whatever its caller passed) into
+          // createContainer hooks; tsrunc's are checked above.
+          x[4] === c.dir ? 'bundle' : x[4] === rootfs ? 'rootfs' : x[4]!];
       }));
       cli.call(['delete', '--force', id]);
     }
