@@ -1,10 +1,11 @@
 {
-  # One N-API addon (the parent side: spawn, sync protocol, pidfd, fifo, locks, bpf) and three
-  # small static executables:
+  # One N-API addon (the parent side: spawn, sync protocol, pidfd, fifo, locks, bpf) and four
+  # small executables:
   #   tsrunc-init   the container-side executor; copied into a sealed memfd and exec'd from there
   #                 (CVE-2019-5736), it is also the process that waits in `created`;
   #   tsrunc-reaper a child-subreaper wrapper for tests (PID 1 here reaps orphans lazily);
-  #   tsrunc-probe  the conformance suite's in-container checker.
+  #   tsrunc-probe  the conformance suite's in-container checker;
+  #   tsrunc-seccomp-agent  a minimal seccomp notify agent for the SCMP_ACT_NOTIFY tests.
   "target_defaults": {
     "cflags": ["-Wall", "-Wextra", "-O2", "-fstack-protector-strong"],
     "cflags_cc": ["-Wall", "-Wextra", "-O2", "-std=c++17", "-fstack-protector-strong"]
@@ -12,7 +13,7 @@
   "targets": [
     {
       "target_name": "tsrunc_native",
-      "sources": ["addon/module.cc", "addon/spawn.cc", "addon/fs.cc", "addon/bpf.cc", "addon/seccomp.cc", "addon/netdev.cc", "addon/userns.cc", "addon/console.cc"],
+      "sources": ["addon/module.cc", "addon/spawn.cc", "addon/fs.cc", "addon/bpf.cc", "addon/seccomp.cc", "addon/netdev.cc", "addon/userns.cc", "addon/console.cc", "addon/hooks.cc", "addon/seccomp_notify.cc"],
       "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"]
@@ -20,7 +21,7 @@
     {
       "target_name": "tsrunc-init",
       "type": "executable",
-      "sources": ["addon/init/init.cc", "addon/init/process.cc", "addon/init/netdev.cc", "addon/init/ns.cc", "addon/init/mounts.cc", "addon/init/tty.cc", "addon/init/join.cc"],
+      "sources": ["addon/init/init.cc", "addon/init/process.cc", "addon/init/netdev.cc", "addon/init/ns.cc", "addon/init/mounts.cc", "addon/init/tty.cc", "addon/init/join.cc", "addon/init/hooks.cc", "addon/init/seccomp_notify.cc"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables"],
       "ldflags": ["-static", "-Wl,--gc-sections"]
@@ -30,6 +31,11 @@
       "type": "executable",
       "sources": ["addon/reaper.c"],
       "ldflags": ["-static"]
+    },
+    {
+      "target_name": "tsrunc-seccomp-agent",
+      "type": "executable",
+      "sources": ["test/agent/seccomp-agent.c"]
     },
     {
       "target_name": "tsrunc-probe",

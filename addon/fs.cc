@@ -44,11 +44,13 @@ Napi::Value LockDir(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd.release());
 }
 
-// fifoStart(path, pidfd) -> 'started' | 'dead'
+// fifoStart(path, pidfd) -> {result: 'started' | 'dead' | 'failed', message}
 // The `start` half of the handshake (runc's handleFifo): open exec.fifo for reading without
 // blocking, then poll it together with the init's pidfd. The init, blocked in open(O_WRONLY),
 // wakes up, writes one byte and goes on to exec. If the init is dead, the pidfd turns readable
-// instead and start reports that rather than hanging forever.
+// instead and start reports that rather than hanging forever. After the byte, read until EOF (as
+// runc's io.ReadAll): the init's end closes at the execve of the container's program, so 'started'
+// means the program runs; text after the byte is a failed startContainer hook ('failed').
 Napi::Value FifoStart(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -60,24 +62,41 @@ Napi::Value FifoStart(const Napi::CallbackInfo &info) {
   // here on cannot leave a running container that `state` derives as `created`. (The init holds
   // the fifo's inode, not its name.) A read-only state root cannot lose it: start still works.
   if (unlink(path.c_str()) < 0 && errno != ENOENT && errno != EROFS) throw ErrnoError(env, errno, "unlink", path);
+  auto result = [&](const char *what, const std::string &msg) {
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("result", what);
+    r.Set("message", msg);
+    return r;
+  };
+  bool gotByte = false;
+  std::string msg;
   for (;;) {
     struct pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd, POLLIN, 0}};
-    int n = poll(p, 2, -1);
+    // Once the byte is in, only the fifo matters: its EOF comes with the exec or the init's exit.
+    int n = poll(p, gotByte ? 1 : 2, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw ErrnoError(env, errno, "poll", path);
     }
-    if (p[0].revents & POLLIN) {
-      char b;
-      ssize_t r = read(fifo.get(), &b, 1);
-      if (r == 1) return Napi::String::New(env, "started");
-      if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char b[4096];
+      ssize_t r = read(fifo.get(), b, sizeof b);
+      if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+        if (p[0].revents & POLLIN) continue;
+        r = 0;  // POLLHUP with nothing to read: the writer is gone
+      }
       if (r < 0) throw ErrnoError(env, errno, "read", path);
-      // r == 0: the writer went away without writing: the init died at the handshake.
-      return Napi::String::New(env, "dead");
+      if (r == 0) {
+        // The writer went away: without the byte the init died at the handshake.
+        if (!gotByte) return result("dead", "");
+        return msg.empty() ? result("started", "") : result("failed", msg);
+      }
+      size_t off = 0;
+      if (!gotByte) { gotByte = true; off = 1; }
+      if (msg.size() < 65536) msg.append(b + off, static_cast<size_t>(r) - off);
+      continue;
     }
-    if (p[0].revents & (POLLHUP | POLLERR)) return Napi::String::New(env, "dead");
-    if (p[1].revents) return Napi::String::New(env, "dead");
+    if (!gotByte && p[1].revents) return result("dead", "");
   }
 }
 

@@ -13,6 +13,8 @@ void InitFs(Napi::Env env, Napi::Object exports);
 void InitNetdev(Napi::Env env, Napi::Object exports);
 void InitUserns(Napi::Env env, Napi::Object exports);
 void InitConsole(Napi::Env env, Napi::Object exports);
+void InitHooks(Napi::Env env, Napi::Object exports);
+void InitSeccompNotify(Napi::Env env, Napi::Object exports);
 
 Napi::Error ErrnoError(Napi::Env env, int err, const char *syscall, const std::string &path) {
   // errno names come from Node's own table on the TS side (os.constants.errno); here we only
@@ -40,6 +42,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tsrunc::InitNetdev(env, exports);
   tsrunc::InitUserns(env, exports);
   tsrunc::InitConsole(env, exports);
+  tsrunc::InitHooks(env, exports);
+  tsrunc::InitSeccompNotify(env, exports);
   InitBpf(env, exports);
   InitSeccomp(env, exports);
   return exports;

@@ -5,6 +5,16 @@
 //   -----+-----------------+--------------------+---------------------------------------------
 //    1   | parent -> init  | SYNC_GO   (1 byte) | the init is in its cgroups (and, later, has its
 //        |                 |                    | uid/gid maps): run the plan
+//    h   | init -> parent  | SyncMsg{HOOKS}     | (HOOK_SYNC op, only with prestart/createRuntime
+//        |                 |                    | hooks) the namespaces exist and the mounts are
+//        |                 |                    | done, pivot_root is not: `create` runs the hooks
+//        |                 |                    | (a hook can setns through /proc/<pid>/ns/*)
+//    h'  | parent -> init  | SYNC_RESUME (1 b.) | the hooks succeeded: go on with the plan (on a
+//        |                 |                    | failed hook `create` kills the init instead)
+//    s   | init -> parent  | SyncMsg{SECCOMP_FD}| (SECCOMP_LISTENER op, SCMP_ACT_NOTIFY) the seccomp
+//        |                 | + SCM_RIGHTS fd    | listener fd: `create` sends it with the container
+//        |                 |                    | process state to the agent at listenerPath
+//    s'  | parent -> init  | SYNC_RESUME (1 b.) | the agent has it: go on (else `create` kills it)
 //    2   | init -> parent  | SyncMsg{READY}     | every setup step succeeded; the init waits for 3
 //    2'  | init -> parent  | SyncMsg{ERROR}     | plan step `step` failed with `err`; the init exits
 //    -   | init -> parent  | SyncMsg{PTY} + fd  | (before 2, PTY op: addon/init/tty.cc) the pty
@@ -20,7 +30,10 @@
 //    -   | parent -> init  | EOF (before 1 or 3)| `create` died: the init exits by itself
 //
 // `create` then exits. `start` opens exec.fifo for reading, which releases the init (see
-// addon/init/init.cc, WAIT_START). Until COMMIT the init also has PR_SET_PDEATHSIG(SIGKILL), set
+// addon/init/init.cc, WAIT_START). The init writes one byte '0' and keeps its (O_CLOEXEC) end open
+// until the execve of the container's program: `start` reads until EOF, so it returns only once
+// the program runs (poststart hooks come after that). A startContainer hook that fails makes the
+// init write runc's error text after the '0' and exit: `start` reports it. Until COMMIT the init also has PR_SET_PDEATHSIG(SIGKILL), set
 // by the clone child, so a create killed while a setup step blocks leaves no init behind.
 //
 // The clone child (before it becomes tsrunc-init) reports a failed execveat as
@@ -51,8 +64,9 @@ constexpr uint8_t SYNC_GO = 'G';
 constexpr uint8_t SYNC_COMMIT = 'C';
 constexpr uint8_t SYNC_IDMAPS = 'U';
 constexpr uint8_t SYNC_FD = 'F';
+constexpr uint8_t SYNC_RESUME = 'R';
 
-enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2, SYNC_PTY = 3, SYNC_PID = 4 };
+enum SyncType : uint32_t { SYNC_READY = 1, SYNC_ERROR = 2, SYNC_PTY = 3, SYNC_PID = 4, SYNC_HOOKS = 5, SYNC_SECCOMP_FD = 6 };
 
 // Steps below 0 are not plan steps; TS maps them to messages (src/plan/messages.ts).
 constexpr int32_t STEP_EXEC_INIT = -1;  // execveat of the sealed tsrunc-init memfd failed

@@ -324,6 +324,13 @@ Napi::Value SyncGo(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// syncResume(sock): the prestart/createRuntime hooks succeeded, go on (protocol step h').
+Napi::Value SyncResume(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (int err = SendByte(info[0].As<Napi::Number>().Int32Value(), SYNC_RESUME)) throw ErrnoError(env, err, "send(sync resume)");
+  return env.Undefined();
+}
+
 // syncCommit(sock): the container is recorded (protocol step 3). Returns once the init has
 // closed its end, i.e. has cleared its parent-death signal: exiting before that would kill it.
 Napi::Value SyncCommit(const Napi::CallbackInfo &info) {
@@ -341,8 +348,8 @@ Napi::Value SyncCommit(const Napi::CallbackInfo &info) {
 
 // syncWait(sock, timeoutMs) -> {type: 'ready'} | {type: 'error', step, errno, detail} | {type: 'eof'}
 //   | {type: 'timeout'} | {type: 'pty', fd} (the pty master, O_CLOEXEC; the caller owns it and
-//   calls syncWait again for READY)
-//   | {type: 'timeout'} | {type: 'pid', pid} (FORK: the process that carries on)
+//   calls syncWait again for READY) | {type: 'pid', pid} (FORK: the process that carries on)
+//   | {type: 'hooks'} (HOOK_SYNC) | {type: 'seccompFd', fd} (the seccomp listener, ours to close)
 // Blocks: create is a one-shot command and has nothing else to do while the init sets up. A dead
 // init cannot hang it (its end of the socket closes with it, which reads as EOF), and an init
 // stuck in a setup step (a hung mount source) is bounded by the timeout.
@@ -373,7 +380,8 @@ Napi::Value SyncWait(const Napi::CallbackInfo &info) {
   }
   SyncMsg m;
   memset(&m, 0, sizeof m);
-  // SyncMsg{PTY} carries the pty master (SCM_RIGHTS); any fd on another message is closed.
+  // SyncMsg{PTY} carries the pty master, SyncMsg{SECCOMP_FD} the seccomp listener (SCM_RIGHTS);
+  // any other fd, or a second one, is closed.
   struct iovec iov = {&m, sizeof m};
   union {
     char buf[CMSG_SPACE(sizeof(int))];
@@ -400,6 +408,12 @@ Napi::Value SyncWait(const Napi::CallbackInfo &info) {
     }
   }
   Napi::Object r = Napi::Object::New(env);
+  if (n > 0 && m.type == SYNC_SECCOMP_FD) {
+    if (!passed.ok()) throw ErrnoError(env, EBADMSG, "recv(sync seccomp fd)");
+    r.Set("type", "seccompFd");
+    r.Set("fd", Napi::Number::New(env, passed.release()));
+    return r;
+  }
   if (n == 0) {
     r.Set("type", "eof");
     return r;
@@ -417,6 +431,10 @@ Napi::Value SyncWait(const Napi::CallbackInfo &info) {
   if (m.type == SYNC_PID) {
     r.Set("type", "pid");
     r.Set("pid", Napi::Number::New(env, m.err));
+    return r;
+  }
+  if (m.type == SYNC_HOOKS) {
+    r.Set("type", "hooks");
     return r;
   }
   m.detail[sizeof m.detail - 1] = 0;
@@ -519,6 +537,7 @@ void InitSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("syncGo", Napi::Function::New(env, SyncGo));
   exports.Set("syncWait", Napi::Function::New(env, SyncWait));
   exports.Set("syncCommit", Napi::Function::New(env, SyncCommit));
+  exports.Set("syncResume", Napi::Function::New(env, SyncResume));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("waitPidfdSync", Napi::Function::New(env, WaitPidfdSync));

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'E_STATUS' // operation not allowed in the container's status
   | 'E_SIGNAL' // unknown or invalid signal
   | 'E_SETUP' // a step of container setup failed (mount, pivot_root, exec lookup, ...)
+  | 'E_HOOK' // a prestart/createRuntime/createContainer/startContainer/poststart hook failed
   | 'E_SYSCALL' // a syscall in the runtime itself failed
   | 'E_CGROUP' // cgroup create/configure/remove failed
   | 'E_STATE' // state directory or state.json problem

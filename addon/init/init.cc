@@ -22,6 +22,8 @@
 #include "join.h"
 
 #include <algorithm>
+#include "hooks.h"
+#include "seccomp_notify.h"
 
 using namespace tsrunc;
 
@@ -525,7 +527,8 @@ void OpWaitStart() {
   g_fifo = g_proc = -1;
   do n = write(fd, "0", 1); while (n < 0 && errno == EINTR);
   if (n < 0) Fail(errno, "write exec.fifo");
-  close(fd);
+  // Kept open (O_CLOEXEC) until the execve: `start` returns once it reads EOF (protocol.h).
+  g_start_fd = fd;
 }
 
 // Install a seccomp filter compiled by libseccomp in the parent (src/plan/seccomp.ts,
@@ -725,6 +728,9 @@ void RunOp(const Op &op) {
     case OP_FORK: OpFork(op); break;
     case OP_JOIN: OpJoin(op); break;
     case OP_EXEC_READY: OpExecReady(); break;
+    case OP_HOOK_SYNC: OpHookSync(); break;
+    case OP_HOOK: OpHook(op); break;
+    case OP_SECCOMP_LISTENER: OpSeccompListener(op); break;
     case OP_EXEC: OpExec(op);
     default: Fail(EINVAL, "unknown plan op " + std::to_string(op.code));
   }

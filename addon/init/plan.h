@@ -86,6 +86,16 @@
 //       |                 |                                        |     then `/` becomes the root fd)
 //  92   | EXEC_READY      | -                                      | -   (exec: no parent-death signal,
 //       |                 |                                        |     sync socket close-on-exec)
+//  70   | HOOK_SYNC       | -                                      | -   (report SYNC_HOOKS, wait for
+//       |                 |                                        |     SYNC_RESUME: `create` runs the
+//       |                 |                                        |     prestart/createRuntime hooks)
+//  71   | HOOK            | kind (0 createContainer, 1             | path, state JSON before the pid,
+//       |                 | startContainer), index, timeoutMs      | state JSON after it, cwd ("":
+//       |                 | (0: none), nargs, hasEnv (0: inherit)  | keep), args..., env...
+//  80   | SECCOMP_LISTENER| flags (SECCOMP_FILTER_FLAG_*; the init  | program (as SECCOMP): installed
+//       |                 | adds NEW_LISTENER)                     | now; the listener fd goes to
+//       |                 |                                        | `create` (SyncMsg{SECCOMP_FD} +
+//       |                 |                                        | SCM_RIGHTS), then wait for RESUME
 #pragma once
 #include <stdint.h>
 #include <string>
@@ -139,6 +149,9 @@ enum OpCode : uint32_t {
   OP_FORK = 90,
   OP_JOIN = 91,
   OP_EXEC_READY = 92,
+  OP_HOOK_SYNC = 70,
+  OP_HOOK = 71,
+  OP_SECCOMP_LISTENER = 80,
 };
 
 constexpr uint32_t PLAN_MAGIC = 0x50525354;  // "TSRP"

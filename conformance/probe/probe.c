@@ -35,6 +35,9 @@
 //   probe exit N              exit with status N, printing nothing
 //   probe notify MSG...       sd_notify: each MSG as one datagram to $NOTIFY_SOCKET; prints
 //                             {"notify": "ok" | "<errno name>" | "unset"} (exit 1 unless ok)
+//   probe syscall NAME [N...] {"syscall": NAME, "ret": R, "errno": "EPERM"|null}: one raw
+//                             syscall(2) with up to 6 integer arguments (names: the table in
+//                             syscall_nr below), for seccomp checks from inside a container
 //
 // One host-side helper (the suite runs the runtime through it; it is never run in a container):
 //   probe taint CMD ARGS...   exec CMD with SIGHUP, SIGPIPE and SIGUSR1 ignored, as nohup(1) or a
@@ -47,6 +50,7 @@
 //
 // Exit status: 0 on success (the report may still contain per-item errno values), 2 on bad usage.
 #define _GNU_SOURCE
+#include <sys/syscall.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -737,12 +741,43 @@ static int notify(int n, char **msgs) {
   return strcmp(res, "ok") == 0 ? 0 : 1;
 }
 
+static int usage(void);
+
+// The syscalls `probe syscall` knows by name (x86_64 and the other archs with these SYS_ macros).
+static long syscall_nr(const char *name) {
+  static const struct { const char *name; long nr; } table[] = {
+      {"getpid", SYS_getpid}, {"sethostname", SYS_sethostname}, {"add_key", SYS_add_key},
+      {"clone3", SYS_clone3}, {"socket", SYS_socket}, {"io_uring_setup", SYS_io_uring_setup},
+      {"swapon", SYS_swapon}, {"setns", SYS_setns}, {"unshare", SYS_unshare}, {"mkdirat", SYS_mkdirat},
+      {"personality", SYS_personality}, {"bpf", SYS_bpf}, {"userfaultfd", SYS_userfaultfd},
+      {"keyctl", SYS_keyctl}, {"getppid", SYS_getppid}, {"uname", SYS_uname},
+  };
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (strcmp(name, table[i].name) == 0) return table[i].nr;
+  return -1;
+}
+
+static int r_syscall(int n, char **argv) {
+  long nr = syscall_nr(argv[0]);
+  if (nr < 0 || n > 7) return usage();
+  long a[6] = {0, 0, 0, 0, 0, 0};
+  for (int i = 1; i < n; i++) a[i - 1] = strtol(argv[i], NULL, 0);
+  errno = 0;
+  long ret = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+  int e = errno;
+  printf("{\"syscall\":\"%s\",\"ret\":%ld,\"errno\":", argv[0], ret);
+  if (ret < 0) printf("\"%s\"}\n", strerrorname_np(e) ? strerrorname_np(e) : "?");
+  else printf("null}\n");
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static int usage(void) {
   fputs("usage: probe all|hostname|ids|rlimits|fds|mounts|sigs|env|cwd|ns|pid|oom|sched|wait-signal\n"
         "       probe stat|read|write PATH...\n"
         "       probe each CMD ARGS... [-- CMD ARGS...]...\n"
         "       probe exit N\n"
         "       probe notify MSG...\n"
+        "       probe syscall NAME [N...]\n"
         "       probe taint CMD ARGS...   (host side)\n",
         stderr);
   return 2;
@@ -780,6 +815,7 @@ int main(int argc, char **argv) {
   if (argc < 2) return usage();
   const char *c = argv[1];
   if (strcmp(c, "exit") == 0) return argc == 3 ? atoi(argv[2]) : usage();
+  if (strcmp(c, "syscall") == 0) return argc > 2 ? r_syscall(argc - 2, argv + 2) : usage();
   if (strcmp(c, "wait-signal") == 0) return argc == 2 ? r_wait_signal() : usage();
   if (strcmp(c, "notify") == 0) return argc > 2 ? notify(argc - 2, argv + 2) : usage();
   if (strcmp(c, "taint") == 0) return argc > 2 ? taint(argv + 2) : usage();

@@ -198,6 +198,11 @@ export function destroy(g: GlobalOptions, store: StateStore, rec: StateRecord, s
   }
   cg.destroy();
   removeDir(store, rec.id);
+  // After the container is gone (runtime.md, lifecycle step 13): a failure is a warning.
+  if (rec.hooks?.poststop?.length) {
+    const { hookState, runPoststop } = require('./hooks') as typeof import('./hooks');
+    runPoststop(native(), rec.hooks.poststop, hookState(rec.id, rec.bundle, 'stopped', undefined, rec.annotations), (m) => g.log('warning', m));
+  }
 }
 
 export function removeDir(store: StateStore, id: string): void {

@@ -77,7 +77,7 @@ export function prepare(
   const { netDeviceFacts } = require('../plan/netdev') as typeof import('../plan/netdev');
   const netDevices = netDeviceFacts(spec, (name) => native().netdevInfo(name));
   const plan = compile(spec, {
-    bundle, rootfs, fifoPath, noPivot: o.noPivot, keepFds, extraEnv, netDevices,
+    bundle, rootfs, fifoPath, noPivot: o.noPivot, keepFds, extraEnv, netDevices, id: o.id,
     sessionKeyring: o.noNewKeyring ? undefined : `_ses.${o.id}`,
     host: cgroupFacts(host, record.paths),
   });
@@ -168,6 +168,9 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
   const { detachHostMounts, mountsAt } = require('./hostmounts') as typeof import('./hostmounts');
   const hostMounts = p.plan.hostMounts ? { rootfs: p.rootfs, below: mountsAt(p.rootfs) } : undefined;
   const sendFds: number[] = [];
+  // A failed prestart/createRuntime/createContainer hook: the lifecycle goes on at "destroy", then
+  // the poststop hooks run (runtime.md steps 3-5, 12, 13), as runc does.
+  let hookFailed = false;
   try {
     if (notify) makeNotifyDir(notify);
     // Held until the container is recorded: a `delete --force` of this id waits for us, and finds
@@ -230,15 +233,38 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
         }
       };
       let r = syncWaitPty(n, child.sock, timeout, onPty);
-      if (r.type === 'pid') {
-        // A joined pid namespace: the init forked (FORK op) and its child, ours through
-        // CLONE_PARENT, is the container's process from now on.
-        const next = adoptForked(n, pidfd, r.pid);
-        pidfd = next.pidfd;
-        child.pid = next.pid;
+      for (;;) {
+        if (r.type === 'pid') {
+          // A joined pid namespace: the init forked (FORK op) and its child, ours through
+          // CLONE_PARENT, is the container's process from now on (no resume: it goes on).
+          const next = adoptForked(n, pidfd, r.pid);
+          pidfd = next.pidfd;
+          child.pid = next.pid;
+          r = syncWaitPty(n, child.sock, timeout, onPty);
+          continue;
+        }
+        if (r.type === 'hooks') {
+          // The init stopped before pivot_root (HOOK_SYNC): prestart, then createRuntime, in the
+          // runtime namespace, with the init's host pid (runtime.md "State").
+          phase('container setup up to the hooks');
+          const { hookState, runHooks } = require('./hooks') as typeof import('./hooks');
+          const st = hookState(o.id, p.bundle, 'creating', child.pid, p.spec.annotations);
+          hookFailed = true;
+          runHooks(n, 'prestart', p.spec.hooks?.prestart, st);
+          runHooks(n, 'createRuntime', p.spec.hooks?.createRuntime, st);
+          hookFailed = false;
+          phase('prestart and createRuntime hooks');
+        } else if (r.type === 'seccompFd') {
+          sendSeccompListener(n, p, o.id, child.pid, r.fd);
+          phase('seccomp listener fd sent to the agent');
+        } else {
+          break;
+        }
+        n.syncResume(child.sock);
         r = syncWaitPty(n, child.sock, timeout, onPty);
       }
       phase('container setup');
+      if (r.type === 'error' && p.plan.ops[r.step]?.op === 'HOOK') hookFailed = true;
       if (r.type === 'error') throw setupError(p.plan, r.step, r.errno, r.detail);
       if (r.type === 'eof') {
         throw new TsruncError('E_SETUP', 'container init exited during setup without reporting an error');
@@ -295,6 +321,10 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
     store.remove(o.id);
     if (lock >= 0) fs.closeSync(lock);
     for (const j of joins) fs.closeSync(j.fd);
+    if (hookFailed && p.spec.hooks?.poststop?.length) {
+      const { hookState, runPoststop } = require('./hooks') as typeof import('./hooks');
+      runPoststop(n, p.spec.hooks.poststop, hookState(o.id, p.bundle, 'stopped', undefined, p.spec.annotations), (m) => g.log('warning', m));
+    }
     throw e;
   } finally {
     for (const fd of sendFds) fs.closeSync(fd);
@@ -404,6 +434,33 @@ export function openNamespaces(n: Native, joins: readonly import('../plan/ops').
 }
 
 /**
+ * SCMP_ACT_NOTIFY: the listener fd and the container process state (config-linux.md "The Container
+ * Process State") to the seccomp agent at listenerPath; our copy of the fd is closed either way.
+ * Failing to reach the agent fails create (the spec: "MUST generate an error").
+ */
+function sendSeccompListener(n: Native, p: Prepared, id: string, pid: number, fd: number): void {
+  const l = p.plan.seccompListener;
+  try {
+    if (!l) throw new TsruncError('E_INTERNAL', 'container init sent a seccomp listener fd the plan has no listenerPath for');
+    const { hookState } = require('./hooks') as typeof import('./hooks');
+    const state = {
+      ociVersion: OCI_VERSION,
+      fds: ['seccompFd'],
+      pid,
+      ...(l.metadata !== undefined ? { metadata: l.metadata } : {}),
+      state: hookState(id, p.bundle, 'creating', pid, p.spec.annotations),
+    };
+    try {
+      n.seccompSendListener(path.resolve(l.path), fd, JSON.stringify(state));
+    } catch (e) {
+      throw new TsruncError('E_SETUP', `send the seccomp listener fd to \`${l.path}\` (linux.seccomp.listenerPath): ${causeText(e)}`, { cause: e });
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
  * `<dir>/creating.json`: the cgroup record of a container being created, so that a `delete --force`
  * after a killed create knows which cgroup to empty and remove. Our own fresh directory (made by an
  * exclusive mkdir), so O_EXCL is enough.
@@ -448,6 +505,14 @@ function record(o: CreateOptions, p: Prepared, pid: number, start: string): Stat
     ...(p.spec.linux?.seccomp ? { seccomp: p.spec.linux.seccomp } : {}),
     ...(o.noNewKeyring ? { noNewKeyring: true } : {}),
   };
+  // What `start` and `delete` run later, as config.json said at create (runtime.md: later edits
+  // of config.json must not affect the container).
+  const hooks = p.spec.hooks ?? {};
+  if (hooks.poststart?.length || hooks.poststop?.length) {
+    rec.hooks = {};
+    if (hooks.poststart?.length) rec.hooks.poststart = hooks.poststart;
+    if (hooks.poststop?.length) rec.hooks.poststop = hooks.poststop;
+  }
   return rec;
 }
 

@@ -34,11 +34,14 @@ export async function run(g: GlobalOptions, o: RunOptions): Promise<number> {
       }
       proxy?.start();
     }
-    startRec(c.store, c.rec, c.pidfd);
+    startRec(g, c.store, c.rec, c.pidfd);
   } catch (e) {
     undo();
     if (notifySock >= 0) fs.closeSync(notifySock);
-    try { destroy(g, c.store, c.rec, 'running'); } catch { /* best effort */ }
+    // A failed startContainer/poststart hook has destroyed the container already (start.ts).
+    if (c.store.exists(o.id)) {
+      try { destroy(g, c.store, c.rec, 'running'); } catch { /* best effort */ }
+    }
     if (c.console !== undefined && proxy === undefined) fs.closeSync(c.console);
     fs.closeSync(c.pidfd);
     throw e;

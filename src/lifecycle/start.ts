@@ -1,15 +1,20 @@
 // `start`: release a created container's init through exec.fifo (the start half of the
-// handshake; `run` uses startRec with the pidfd it already has).
+// handshake; `run` uses startRec with the pidfd it already has), then the poststart hooks.
 import fs = require('fs');
 import { TsruncError } from '../errors';
 import type { StateRecord, StateStore } from '../state/store';
 import { checkTransition } from './status';
-import { native, statusOf, withContainer } from './container';
+import { destroy, native, statusOf, withContainer } from './container';
 import type { GlobalOptions } from './api';
 import { pidStartTime } from '../sys/proc';
 import { bindNotifySocket, notifySetup, relayNotifySync } from './notify';
 
-export function startRec(store: StateStore, rec: StateRecord, pidfd?: number): void {
+/**
+ * Start the container. A failed startContainer hook (reported by the init through exec.fifo) or
+ * poststart hook stops the container: it is destroyed and its poststop hooks run (runtime.md,
+ * lifecycle steps 7, 9, 12 and 13), and the error is thrown with `destroyed` set.
+ */
+export function startRec(g: GlobalOptions, store: StateStore, rec: StateRecord, pidfd?: number): void {
   checkTransition(rec.id, statusOf(store, rec), 'start');
   const n = native();
   const fifo = store.fifoPath(rec.id);
@@ -21,14 +26,34 @@ export function startRec(store: StateStore, rec: StateRecord, pidfd?: number): v
       throw new TsruncError('E_STATUS', 'cannot start a container that has stopped');
     }
   }
+  let hookError: TsruncError | undefined;
   try {
-    // fifoStart removes the fifo as soon as it has opened it: the container is started then.
+    // fifoStart removes the fifo as soon as it has opened it: the container is started then. It
+    // returns once the container's program runs (or a startContainer hook failed).
     const r = n.fifoStart(fifo, fd);
-    if (r === 'dead') {
+    if (r.result === 'dead') {
       throw new TsruncError('E_SETUP', 'container init exited before it could be started');
     }
+    if (r.result === 'failed') hookError = new TsruncError('E_HOOK', r.message);
   } finally {
     if (pidfd === undefined) fs.closeSync(fd);
+  }
+  if (!hookError && rec.hooks?.poststart?.length) {
+    const { hookState, runHooks } = require('./hooks') as typeof import('./hooks');
+    try {
+      runHooks(n, 'poststart', rec.hooks.poststart, hookState(rec.id, rec.bundle, 'running', rec.pid, rec.annotations));
+    } catch (e) {
+      if (!(e instanceof TsruncError)) throw e;
+      hookError = e;
+    }
+  }
+  if (hookError) {
+    try {
+      destroy(g, store, rec, statusOf(store, rec));
+    } catch (e) {
+      g.log('warning', `destroy the container after the failed hook: ${(e as Error).message}`);
+    }
+    throw hookError;
   }
 }
 
@@ -41,7 +66,7 @@ export function start(g: GlobalOptions, id: string): void {
   const relay = withContainer(g, id, (c) => {
     const ns = notifySetup(c.store, id);
     if (!ns) {
-      startRec(c.store, c.rec);
+      startRec(g, c.store, c.rec);
       return undefined;
     }
     checkTransition(c.rec.id, statusOf(c.store, c.rec), 'start');
@@ -56,7 +81,7 @@ export function start(g: GlobalOptions, id: string): void {
     try {
       if (pidStartTime(c.rec.pid) !== c.rec.pidStartTime) throw new TsruncError('E_STATUS', 'cannot start a container that has stopped');
       sock = bindNotifySocket(n, ns);
-      startRec(c.store, c.rec, pidfd);
+      startRec(g, c.store, c.rec, pidfd);
     } catch (e) {
       if (sock >= 0) fs.closeSync(sock);
       fs.closeSync(pidfd);

@@ -33,6 +33,9 @@ import { limitProblems } from '../spec/validate';
 import { processAttrOps } from './process';
 import { netDeviceOps, type NetDeviceFacts } from './netdev';
 
+/** The runtime-spec version in the state hooks get (as state.json's `ociVersion`). */
+const OCI_VERSION = '1.3.0';
+
 export interface CgroupV1Hierarchy {
   /** Directory name under /sys/fs/cgroup, e.g. `cpu`, `cpu,cpuacct`, `systemd`. */
   name: string;
@@ -64,6 +67,8 @@ export interface CompileOptions {
   extraEnv?: string[];
   /** linux.netDevices as found on the host (src/plan/netdev.ts). */
   netDevices?: NetDeviceFacts[];
+  /** The container id, for the state that container-namespace hooks get on stdin. */
+  id?: string;
   host: HostFacts;
 }
 
@@ -105,7 +110,6 @@ export function unsupportedProblems(spec: Spec): SpecProblem[] {
   const p = spec.process;
   const later = (f: string) => unsupported(f, 'not supported by this version of tsrunc');
   if (p?.selinuxLabel) later('/process/selinuxLabel');
-  for (const [k, v] of Object.entries(spec.hooks ?? {})) if (v && v.length) later(`/hooks/${k}`);
   const l = spec.linux ?? {};
   if (l.seccomp) out.push(...seccompUnsupported(l.seccomp as unknown as LinuxSeccomp));
   // linux.mountLabel: passed on as runc passes it (context= in compile); create refuses it on a host
@@ -556,6 +560,26 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
     for (const [target, link] of DEV_SYMLINKS) add('SYMLINK', `symlink ${q(link)} -> ${q(target)}`, [], [target, link]);
   }
 
+  // 5b. Hooks before pivot_root (config.md "POSIX-platform Hooks"): the init stops so that
+  //     `create` runs prestart and createRuntime in the runtime namespace (the container's
+  //     namespaces exist: a hook can setns through /proc/<pid>/ns/*), then the init runs the
+  //     createContainer hooks itself, in the container's namespaces, their paths resolved in the
+  //     runtime's mount view (the host's, before pivot_root), their cwd the rootfs (as runc).
+  const hooks = spec.hooks ?? {};
+  if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0) {
+    add('HOOK_SYNC', 'stop for the prestart and createRuntime hooks (run by `create` in the runtime namespace)');
+  }
+  const hookOp = (kind: 'createContainer' | 'startContainer') => (hooks[kind] ?? []).forEach((h, i) => {
+    const args = h.args ?? [];
+    const env = h.env ?? [];
+    const head = JSON.stringify({ ociVersion: OCI_VERSION, id: o.id ?? '', status: kind === 'createContainer' ? 'creating' : 'created' });
+    const tail = JSON.stringify({ bundle: o.bundle, ...(spec.annotations && Object.keys(spec.annotations).length ? { annotations: spec.annotations } : {}) });
+    add('HOOK', `run the ${kind} hook #${i} ${q(h.path)}`,
+      [kind === 'createContainer' ? 0 : 1, i, h.timeout !== undefined && h.timeout > 0 ? h.timeout * 1000 : 0, args.length, h.env ? 1 : 0],
+      [h.path, `${head.slice(0, -1)},"pid":`, `,${tail.slice(1)}`, kind === 'createContainer' ? o.rootfs : '', ...args, ...env]);
+  });
+  hookOp('createContainer');
+
   // 6.
   // Without a mount namespace: chroot only (pivot_root or a move over `/` would change the
   // caller's root; runc also chroots there).
@@ -622,6 +646,13 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   const seccompOp = (late: boolean) => {
     if (!seccomp) return;
     const f = seccomp.filter;
+    if (seccomp.listener) {
+      // SCMP_ACT_NOTIFY: installed while the sync socket is still open, to hand the listener fd to
+      // `create` (with noNewPrivileges right before READY instead of right before exec, as runc).
+      add('SECCOMP_LISTENER', `install the seccomp filter (default ${actionName(f.defaultAction)}, ${f.rules.length} rules) with a notify listener; send its fd to ${q(seccomp.listener.path)}`,
+        [seccomp.flags], [JSON.stringify(f)]);
+      return;
+    }
     add('SECCOMP', `install the seccomp filter (default ${actionName(f.defaultAction)}, ${f.rules.length} rules${late ? ', right before exec' : ''})`,
       [seccomp.flags, late ? 1 : 0], [JSON.stringify(f)]);
   };
@@ -635,9 +666,14 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
   add('CAPS', 'set capabilities', [1, bounding, capMask(caps.effective), capMask(caps.permitted), capMask(caps.inheritable), capMask(caps.ambient)]);
   if (proc.noNewPrivileges) add('NO_NEW_PRIVS', 'set no_new_privs');
 
+  if (proc.noNewPrivileges && seccomp?.listener) seccompOp(false);
+
   // 11.
   add('WAIT_START', o.fifoPath ? 'report ready, wait until recorded, then wait for `start` on exec.fifo' : 'report ready and wait until recorded');
-  if (proc.noNewPrivileges) seccompOp(true);
+  // startContainer hooks: after `start`, before the program (as the container's user, in its
+  // root, so their paths resolve in the container).
+  hookOp('startContainer');
+  if (proc.noNewPrivileges && !seccomp?.listener) seccompOp(true);
   add('EXEC', `exec ${q(args[0]!)}`, [o.keepFds, args.length], [...args, ...env]);
 
   const host = [
@@ -652,13 +688,17 @@ export function compile(spec: Spec, o: CompileOptions): Plan {
       'release the init (SYNC_GO)',
     ] : ['place the init in its cgroup, then release it (SYNC_GO)']),
     ...(sendFds.length ? [`send ${sendFds.map((f) => (f.kind === 'fifo' ? 'the exec.fifo handle' : `the idmapped tree of ${q(f.path)}`)).join(', ')} over the sync socket`] : []),
+    ...(ops.some((x) => x.op === 'HOOK_SYNC') ? ['at HOOK_SYNC: run the prestart, then the createRuntime hooks (runtime namespace), then resume the init'] : []),
     'wait for READY, write state.json and the pid file',
+    ...(hooks.poststart?.length ? ['`start`: the poststart hooks once the program runs (runtime namespace)'] : []),
+    ...(hooks.poststop?.length ? ['`delete`: the poststop hooks once the container is gone (runtime namespace)'] : []),
   ];
   if (joins.length) host.splice(3, 0, `open the namespaces to join (${joins.map((j) => `${j.type} ${q(j.path)}`).join(', ')}); the clone child joins them`);
   const plan: Plan = { cloneFlags, namespaces, host, ops, joins };
   if (userNs && !joined.has('user')) plan.idMappings = { uid: linux.uidMappings ?? [], gid: linux.gidMappings ?? [] };
   if (sendFds.length) plan.sendFds = sendFds;
   if (!mountNs) plan.hostMounts = true;
+  if (seccomp?.listener) plan.seccompListener = seccomp.listener;
   return plan;
 }
 

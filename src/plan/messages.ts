@@ -23,6 +23,8 @@ export function setupError(plan: Plan, step: number, errno: number, detail: stri
   }
   const op = plan.ops[step];
   if (!op) return new TsruncError('E_INTERNAL', `tsrunc-init reported unknown step ${step}: ${detail} ${code}`);
+  // A createContainer hook: the init words it as runc does (addon/hookrun.h).
+  if (op.op === 'HOOK' && errno === 0) return new TsruncError('E_HOOK', detail);
   if (op.op === 'RESOLVE_EXEC') {
     // runc's wording, which containerd passes on to users verbatim.
     const name = op.strs[0]!;

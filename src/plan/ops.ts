@@ -49,6 +49,9 @@ export const OP = {
   FORK: 90,
   JOIN: 91,
   EXEC_READY: 92,
+  HOOK_SYNC: 70,
+  HOOK: 71,
+  SECCOMP_LISTENER: 80,
   // Reserved ranges for work in flight (one per area, so parallel branches never collide):
   // 30-39 namespaces and user ids, 40-49 terminal and fds, 50-59 mounts and devices,
   // 60-69 process attributes, 70-79 hooks, 80-89 seccomp notify, 90-99 exec.
@@ -115,6 +118,8 @@ export interface Plan {
   hostMounts?: boolean;
   /** Namespaces to join, in the order they are joined (absent or empty: none). */
   joins?: NamespaceJoin[];
+  /** linux.seccomp uses SCMP_ACT_NOTIFY: where `create` sends the listener fd (SECCOMP_LISTENER). */
+  seccompListener?: { path: string; metadata?: string };
 }
 
 export const CLONE = {

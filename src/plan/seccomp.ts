@@ -9,11 +9,18 @@
 //     a rule of its own (libseccomp cannot AND two conditions on one argument), otherwise all
 //     conditions are ANDed in one rule;
 //   - architectures are added to the native one (libseccomp always starts with the native arch);
-//   - flags are passed to seccomp(2) by tsrunc-init (LOG, SPEC_ALLOW; TSYNC is trivially true for
-//     the single-threaded init).
-// Refused, naming the field: SCMP_ACT_NOTIFY and listenerPath (no seccomp agent support yet),
-// SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (only meaningful with a notify listener), architectures
-// this libseccomp (2.5) does not know.
+//   - flags are passed to seccomp(2) by tsrunc-init (LOG, SPEC_ALLOW, WAIT_KILLABLE_RECV; TSYNC is
+//     trivially true for the single-threaded init);
+//   - SCMP_ACT_NOTIFY (config-linux.md "Seccomp", listenerPath): the filter is installed with
+//     SECCOMP_FILTER_FLAG_NEW_LISTENER by the SECCOMP_LISTENER op, before READY (as runc 1.1: with
+//     noNewPrivileges right before READY, without it before the capabilities are dropped); the init
+//     passes the listener fd to `create` over the sync socket, and `create` sends it with the
+//     container process state to the agent at listenerPath (SCM_RIGHTS), then lets the init go on.
+// Refused, naming the field: SCMP_ACT_NOTIFY as the default action (every syscall of the runtime's
+// own, the fd hand-over included, would wait for an agent that has no fd yet; runc refuses it too),
+// SCMP_ACT_NOTIFY on sendmsg (the hand-over itself), NOTIFY without listenerPath,
+// WAIT_KILLABLE_RECV without NOTIFY (the kernel needs a listener), architectures this libseccomp
+// (2.5) does not know.
 import { TsruncError } from '../errors';
 import type { LinuxSeccomp } from '../spec/types';
 
@@ -29,6 +36,7 @@ export const SECCOMP_ACTIONS: Readonly<Record<string, number>> = {
   SCMP_ACT_TRACE: 0x7ff00000,
   SCMP_ACT_LOG: 0x7ffc0000,
   SCMP_ACT_ALLOW: 0x7fff0000,
+  SCMP_ACT_NOTIFY: 0x7fc00000,
 };
 
 /** enum scmp_compare. */
@@ -70,7 +78,11 @@ export const SECCOMP_FLAGS: Readonly<Record<string, number>> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1,
   SECCOMP_FILTER_FLAG_LOG: 2,
   SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32,
 };
+
+const FLAG_TSYNC = 1;
+const FLAG_WAIT_KILLABLE_RECV = 32;
 
 export interface SeccompCondition {
   index: number;
@@ -96,16 +108,21 @@ export interface SeccompFilter {
 
 export interface SeccompPlan {
   filter: SeccompFilter;
-  /** SECCOMP_FILTER_FLAG_* for seccomp(2). */
+  /** SECCOMP_FILTER_FLAG_* for seccomp(2) (NEW_LISTENER is added by the init). */
   flags: number;
+  /** SCMP_ACT_NOTIFY is used: the listener fd goes to the agent at `path`. */
+  listener?: { path: string; metadata?: string };
 }
 
 function unsupported(field: string, why: string): never {
   throw new TsruncError('E_UNSUPPORTED', `config.json: ${field}: ${why}`);
 }
 
+function invalid(field: string, why: string): never {
+  throw new TsruncError('E_CONFIG_INVALID', `config.json: ${field}: ${why}`);
+}
+
 function actionValue(field: string, action: string, errnoRet: number | undefined): number {
-  if (action === 'SCMP_ACT_NOTIFY') unsupported(field, 'SCMP_ACT_NOTIFY (a seccomp notify agent) is not supported yet');
   const base = SECCOMP_ACTIONS[action];
   if (base === undefined) {
     throw new TsruncError('E_CONFIG_INVALID', `config.json: ${field}: unknown seccomp action ${JSON.stringify(action)}`);
@@ -116,29 +133,28 @@ function actionValue(field: string, action: string, errnoRet: number | undefined
 
 /** Refuse what tsrunc cannot do yet (E_UNSUPPORTED), naming the field. Used by checkSupported. */
 export function checkSeccompSupported(sc: LinuxSeccomp): void {
-  if (sc.listenerPath !== undefined && sc.listenerPath !== '') {
-    unsupported('/linux/seccomp/listenerPath', 'a seccomp notify listener is not supported yet');
-  }
-  if (sc.defaultAction === 'SCMP_ACT_NOTIFY') unsupported('/linux/seccomp/defaultAction', 'SCMP_ACT_NOTIFY is not supported yet');
   (sc.architectures ?? []).forEach((a, i) => {
     if (SECCOMP_ARCHS[a] === undefined) unsupported(`/linux/seccomp/architectures/${i}`, `${a} is not supported by this libseccomp`);
   });
   (sc.flags ?? []).forEach((f, i) => {
-    if (SECCOMP_FLAGS[f] === undefined) unsupported(`/linux/seccomp/flags/${i}`, `${f} is not supported (it needs a notify listener)`);
-  });
-  (sc.syscalls ?? []).forEach((s, i) => {
-    if (s.action === 'SCMP_ACT_NOTIFY') unsupported(`/linux/seccomp/syscalls/${i}/action`, 'SCMP_ACT_NOTIFY is not supported yet');
+    if (SECCOMP_FLAGS[f] === undefined) unsupported(`/linux/seccomp/flags/${i}`, `${f} is not supported`);
   });
 }
 
 /** linux.seccomp -> the filter to compile and the seccomp(2) flags. */
 export function seccompPlan(sc: LinuxSeccomp): SeccompPlan {
   checkSeccompSupported(sc);
+  if (sc.defaultAction === 'SCMP_ACT_NOTIFY') invalid('/linux/seccomp/defaultAction', 'SCMP_ACT_NOTIFY cannot be used as default action');
   const defaultAction = actionValue('/linux/seccomp/defaultAction', sc.defaultAction, sc.defaultErrnoRet);
   const archs = (sc.architectures ?? []).map((a) => SECCOMP_ARCHS[a]!);
   let flags = 0;
   for (const f of sc.flags ?? []) flags |= SECCOMP_FLAGS[f]!;
   const rules: SeccompRule[] = [];
+  (sc.syscalls ?? []).forEach((s, i) => {
+    if (s.action === 'SCMP_ACT_NOTIFY' && s.names.includes('sendmsg')) {
+      invalid(`/linux/seccomp/syscalls/${i}/names`, 'SCMP_ACT_NOTIFY cannot be used for sendmsg (the runtime hands the listener fd over with it)');
+    }
+  });
   (sc.syscalls ?? []).forEach((s, i) => {
     const field = `/linux/seccomp/syscalls/${i}`;
     const action = actionValue(`${field}/action`, s.action, s.errnoRet);
@@ -160,7 +176,20 @@ export function seccompPlan(sc: LinuxSeccomp): SeccompPlan {
       for (const args of groups) rules.push({ name, action, args });
     }
   });
-  return { filter: { defaultAction, archs, rules }, flags };
+  const notify = rules.some((r) => r.action === SECCOMP_ACTIONS.SCMP_ACT_NOTIFY);
+  if (!notify) {
+    if (flags & FLAG_WAIT_KILLABLE_RECV) {
+      const i = (sc.flags ?? []).indexOf('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
+      invalid(`/linux/seccomp/flags/${i}`, 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a SCMP_ACT_NOTIFY rule (the kernel refuses it without a listener)');
+    }
+    return { filter: { defaultAction, archs, rules }, flags };
+  }
+  if (!sc.listenerPath) invalid('/linux/seccomp/listenerPath', 'SCMP_ACT_NOTIFY needs a listenerPath (the seccomp agent\'s socket)');
+  // TSYNC with NEW_LISTENER is EINVAL (seccomp(2)); for the single-threaded init it is trivially true.
+  flags &= ~FLAG_TSYNC;
+  const listener: SeccompPlan['listener'] = { path: sc.listenerPath };
+  if (sc.listenerMetadata !== undefined) listener.metadata = sc.listenerMetadata;
+  return { filter: { defaultAction, archs, rules }, flags, listener };
 }
 
 function u64(v: number): string {
@@ -185,7 +214,7 @@ export function linkSeccomp<T extends { op: string; strs: string[] }>(
   ops: T[], compileBpf: (f: SeccompFilter) => { bpf: Buffer; skipped: string[] }, debug: (msg: string) => void,
 ): T[] {
   return ops.map((op) => {
-    if (op.op !== 'SECCOMP') return op;
+    if (op.op !== 'SECCOMP' && op.op !== 'SECCOMP_LISTENER') return op;
     let r: { bpf: Buffer; skipped: string[] };
     try {
       r = compileBpf(JSON.parse(op.strs[0]!) as SeccompFilter);

@@ -27,6 +27,8 @@ export interface StateRecord {
   hostMounts?: import('../lifecycle/hostmounts').HostMounts;
   /** What `exec` takes from the container's config at create time (capabilities, rlimits, seccomp). */
   execDefaults?: import('../plan/exec').ExecDefaults;
+  /** The poststart and poststop hooks of config.json at create; absent when none. */
+  hooks?: import('../lifecycle/hooks').RecordedHooks;
 }
 
 export const STATE_FILE = 'state.json';
@@ -90,6 +92,20 @@ function recordProblem(v: unknown, id: string): string | undefined {
   }
   if (r.resources !== undefined && (typeof r.resources !== 'object' || r.resources === null || Array.isArray(r.resources))) {
     return '`resources` is not an object';
+  }
+  if (r.hooks !== undefined) {
+    const h = r.hooks as Record<string, unknown> | null;
+    if (typeof h !== 'object' || h === null || Array.isArray(h)) return '`hooks` is not an object';
+    const strings = (x: unknown) => x === undefined || (Array.isArray(x) && x.every((y) => typeof y === 'string'));
+    for (const [k, list] of Object.entries(h)) {
+      if ((k !== 'poststart' && k !== 'poststop') || !Array.isArray(list)) return `\`hooks.${k}\` is not a list of hooks`;
+      for (const e of list as Record<string, unknown>[]) {
+        if (typeof e !== 'object' || e === null || typeof e.path !== 'string' || !e.path.startsWith('/') || !strings(e.args) || !strings(e.env) ||
+            (e.timeout !== undefined && (typeof e.timeout !== 'number' || !Number.isInteger(e.timeout) || e.timeout < 1))) {
+          return `\`hooks.${k}\` is not a list of hooks`;
+        }
+      }
+    }
   }
   const paths = (r.cgroup as { paths?: unknown } | null | undefined)?.paths;
   if (typeof r.cgroup !== 'object' || r.cgroup === null || typeof paths !== 'object' || paths === null || Array.isArray(paths) ||

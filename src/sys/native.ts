@@ -9,6 +9,8 @@ import { TsruncError } from '../errors';
 export interface SpawnResult { pid: number; pidfd: number; sock: number }
 export type SyncResult =
   | { type: 'ready' }
+  | { type: 'hooks' }
+  | { type: 'seccompFd'; fd: number }
   | { type: 'eof' }
   | { type: 'error'; step: number; errno: number; detail: string }
   | { type: 'timeout' }
@@ -29,6 +31,8 @@ export interface Native {
   syncGo(sock: number): void;
   syncWait(sock: number, timeoutMs?: number): SyncResult;
   syncCommit(sock: number): void;
+  /** The prestart/createRuntime hooks succeeded: the init goes on (protocol.h, step h'). */
+  syncResume(sock: number): void;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, sig: number): void;
   waitPidfdSync(pidfd: number, timeoutMs?: number): ExitStatus | null;
@@ -37,7 +41,12 @@ export interface Native {
   /** The CLONE_NEW* flag of the namespace an fd refers to (ioctl NS_GET_NSTYPE). */
   nsType(fd: number): number;
   lockDir(path: string): number;
-  fifoStart(path: string, pidfd: number): 'started' | 'dead';
+  /** 'started' once the container's program runs (EOF after the byte); 'failed': a startContainer hook's error. */
+  fifoStart(path: string, pidfd: number): { result: 'started' | 'dead' | 'failed'; message: string };
+  /** One runtime-namespace hook (addon/hookrun.h); `error` is runc's text, "" on success. */
+  /** SCMP_ACT_NOTIFY: the listener fd and the container process state to the agent at `path`. */
+  seccompSendListener(path: string, fd: number, json: string): void;
+  runHook(o: { path: string; args: string[]; env?: string[]; timeoutMs: number; input: string }): { error: string };
   bpfAttachDeviceProgram(cgroupDir: string, insns: Buffer): void;
   bpfQueryDevicePrograms(cgroupDir: string): number[];
   /** linux.seccomp compiled by libseccomp (addon/seccomp.cc): struct sock_filter[], skipped names. */

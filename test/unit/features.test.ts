@@ -122,12 +122,12 @@ test('features: namespaces are exactly the types create accepts', () => {
   for (const t of ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup', 'user', 'time']) assert.ok(F.linux.namespaces.includes(t), t);
 });
 
-test('features: hooks are exactly those create accepts (none yet)', () => {
+test('features: hooks are exactly those create accepts (all six)', () => {
   for (const h of HOOK_NAMES) {
     const verdict = gate((s) => { s.hooks = { [h]: [{ path: '/bin/true' }] }; });
     assert.equal(F.hooks.includes(h), verdict === 'accepted', `${h}: ${verdict}`);
   }
-  assert.deepEqual(F.hooks, []);
+  assert.deepEqual(F.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
 });
 
 test('features: optional features are claimed exactly when create accepts them', () => {
@@ -152,7 +152,7 @@ test('features: optional features are claimed exactly when create accepts them',
   assert.deepEqual(F.linux.seccomp, {
     enabled: true,
     actions: ['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO',
-      'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG'],
+      'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY'],
     operators: ['SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_MASKED_EQ'],
     archs: ['SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64', 'SCMP_ARCH_MIPS',
       'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64', 'SCMP_ARCH_MIPSEL64N32',
@@ -160,7 +160,8 @@ test('features: optional features are claimed exactly when create accepts them',
       'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64'],
     knownFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
       'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
-    supportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'],
+    supportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
+      'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
   });
   assert.deepEqual(F.linux.cgroup, { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
   assert.deepEqual(F.linux.memoryPolicy, {
@@ -179,7 +180,8 @@ test('features: the probes never mistake an invalid probe config for "not suppor
   assert.throws(() => probe('duplicate namespace', (s) => { s.linux!.namespaces!.push({ type: 'pid' }); }),
     (e: unknown) => e instanceof TsruncError && e.code === 'E_INTERNAL');
   assert.equal(probe('seccomp', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }; }), 'accepted');
-  assert.equal(probe('seccomp notify', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/x.sock' }; }), 'unsupported');
+  assert.equal(probe('seccomp notify', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/x.sock' }; }), 'accepted');
+  assert.equal(probe('seccomp m68k', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] }; }), 'unsupported');
 });
 
 test('features: every seccomp action, arch and flag is listed exactly when create accepts it', () => {

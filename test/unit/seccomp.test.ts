@@ -67,16 +67,17 @@ test('architectures and flags', () => {
   assert.equal(p.flags, 7);
 });
 
-test('refused, naming the field: notify, listenerPath, WAIT_KILLABLE_RECV, archs libseccomp 2.5 lacks', () => {
+test('refused, naming the field: archs libseccomp 2.5 lacks (E_UNSUPPORTED); NOTIFY misuse (E_CONFIG_INVALID)', () => {
+  assert.throws(() => seccompPlan({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_M68K'] }),
+    (e: unknown) => e instanceof TsruncError && e.code === 'E_UNSUPPORTED' && /\/linux\/seccomp\/architectures\/1: SCMP_ARCH_M68K/.test(e.message));
   const cases: [LinuxSeccomp, RegExp][] = [
-    [{ defaultAction: 'SCMP_ACT_NOTIFY' }, /\/linux\/seccomp\/defaultAction: SCMP_ACT_NOTIFY/],
-    [{ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock' }, /\/linux\/seccomp\/listenerPath/],
-    [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_ALLOW' }, { names: ['y'], action: 'SCMP_ACT_NOTIFY' }] }, /\/linux\/seccomp\/syscalls\/1\/action/],
-    [{ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }, /\/linux\/seccomp\/flags\/0/],
-    [{ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_M68K'] }, /\/linux\/seccomp\/architectures\/1: SCMP_ARCH_M68K/],
+    [{ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/a.sock' }, /\/linux\/seccomp\/defaultAction: SCMP_ACT_NOTIFY cannot be used as default action/],
+    [{ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_ALLOW' }, { names: ['y'], action: 'SCMP_ACT_NOTIFY' }] }, /\/linux\/seccomp\/listenerPath: SCMP_ACT_NOTIFY needs a listenerPath/],
+    [{ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/a.sock', syscalls: [{ names: ['read', 'sendmsg'], action: 'SCMP_ACT_NOTIFY' }] }, /\/linux\/seccomp\/syscalls\/0\/names: SCMP_ACT_NOTIFY cannot be used for sendmsg/],
+    [{ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }, /\/linux\/seccomp\/flags\/0: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a SCMP_ACT_NOTIFY rule/],
   ];
   for (const [sc, re] of cases) {
-    assert.throws(() => seccompPlan(sc), (e: unknown) => e instanceof TsruncError && e.code === 'E_UNSUPPORTED' && re.test(e.message), re.source);
+    assert.throws(() => seccompPlan(sc), (e: unknown) => e instanceof TsruncError && e.code === 'E_CONFIG_INVALID' && re.test(e.message), re.source);
   }
   assert.throws(() => seccompPlan({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [''], action: 'SCMP_ACT_ERRNO' }] }),
     /\/linux\/seccomp\/syscalls\/0\/names: empty string/);
@@ -137,4 +138,28 @@ test('libseccomp (addon): a BPF program of sock_filters; unknown names skipped; 
   assert.equal(linked[0]!.strs[0], r.bpf.toString('hex'));
   assert.deepEqual(linked[1]!.strs, ['sh']);
   assert.deepEqual(logs, ['unknown seccomp syscall "no_such_syscall_x" ignored']);
+});
+
+test('NOTIFY: the listener, flags without TSYNC (EINVAL with NEW_LISTENER), listenerPath ignored without NOTIFY', () => {
+  const p = seccompPlan({
+    defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', listenerMetadata: 'm',
+    flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+    syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }],
+  });
+  assert.deepEqual(p.listener, { path: '/run/agent.sock', metadata: 'm' });
+  assert.equal(p.flags, 32);
+  assert.equal(p.filter.rules[0]!.action, 0x7fc00000);
+  assert.equal(seccompPlan({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock' }).listener, undefined);
+});
+
+test('plan: NOTIFY installs SECCOMP_LISTENER right before WAIT_START with noNewPrivileges, before CAPS without', () => {
+  for (const nnp of [true, false]) {
+    const s = spec(nnp);
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/a.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] };
+    const o = ops(s);
+    assert.ok(!o.includes('SECCOMP'));
+    assert.equal(o.filter((x) => x === 'SECCOMP_LISTENER').length, 1);
+    if (nnp) assert.deepEqual(o.slice(-3), ['SECCOMP_LISTENER', 'WAIT_START', 'EXEC']);
+    else assert.equal(o.indexOf('SECCOMP_LISTENER') + 1, o.indexOf('CAPS'));
+  }
 });
