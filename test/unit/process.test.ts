@@ -149,12 +149,12 @@ test('host problems: SELinux disabled, no resctrl (runc\'s texts)', () => {
 
 test('checkSupported reports every unsupported field at once', () => {
   const s = base();
-  s.hooks = { prestart: [{ path: '/bin/true' }], poststop: [{ path: '/bin/true' }] };
-  s.linux!.mountLabel = 'x';
-  s.linux!.namespaces!.push({ type: 'time' });
+  s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] };
+  s.linux!.namespaces!.find((n) => n.type === 'network')!.path = '/proc/1/ns/net';
+  s.linux!.netDevices = { eth0: {} };
   assert.throws(() => checkSupported(s), (e: unknown) => e instanceof TsruncError && e.code === 'E_UNSUPPORTED' &&
-    e.message.split('\n').length === 4 && /\/hooks\/prestart/.test(e.message) && /\/hooks\/poststop/.test(e.message) &&
-    /\/linux\/mountLabel/.test(e.message) && /time namespaces/.test(e.message));
+    e.message.split('\n').length === 2 && /\/linux\/seccomp\/architectures\/0/.test(e.message) &&
+    /\/linux\/netDevices \(into a joined network namespace\)/.test(e.message));
 });
 
 test('planProblems: every refusal of the compiler, each with its path', () => {
@@ -199,7 +199,7 @@ test('create\'s check: schema, semantic, compiler, host and unsupported problems
   s.process.scheduler = { policy: 'SCHED_OTHER', nice: 99 }; // semantic
   s.process.selinuxLabel = 'l'; // host
   s.linux.sysctl = { 'kernel.panic': '1' }; // compiler
-  s.hooks = { prestart: [{ path: '/bin/true' }] }; // unsupported
+  s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] }; // unsupported
   const e = message(() => loadCheckedSpec(bundle(s), { needProcess: true }, NO_LSM));
   assert.equal(e.code, 'E_CONFIG_INVALID');
   assert.deepEqual(e.message.split('\n'), [
@@ -210,22 +210,23 @@ test('create\'s check: schema, semantic, compiler, host and unsupported problems
     'config.json: /process/scheduler/nice: invalid scheduler.nice: 99 when scheduler.policy is SCHED_OTHER',
     'config.json: /linux/sysctl: sysctl "kernel.panic" is not in a separate kernel namespace',
     'config.json: /process/selinuxLabel: selinux label is specified in config, but selinux is disabled or not supported',
-    'config.json: /hooks/prestart: not supported by this version of tsrunc',
+    'config.json: /linux/seccomp/architectures/0: SCMP_ARCH_M68K is not supported by this libseccomp',
   ]);
   // Only unsupported fields: E_UNSUPPORTED, all of them.
   const u = base() as unknown as Record<string, any>;
-  u.hooks = { prestart: [{ path: '/bin/true' }] };
-  u.linux.mountLabel = 'x';
+  u.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] };
+  u.linux.namespaces.find((n: { type: string }) => n.type === 'network').path = '/proc/1/ns/net';
+  u.linux.netDevices = { eth0: {} };
   const e2 = message(() => loadCheckedSpec(bundle(u), { needProcess: true }, NO_LSM));
   assert.equal(e2.code, 'E_UNSUPPORTED');
   assert.deepEqual(e2.message.split('\n'), [
-    'config.json: /hooks/prestart: not supported by this version of tsrunc',
-    'config.json: /linux/mountLabel: not supported by this version of tsrunc',
+    'config.json: /linux/seccomp/architectures/0: SCMP_ARCH_M68K is not supported by this libseccomp',
+    'config.json: /linux/netDevices (into a joined network namespace): not supported by this version of tsrunc',
   ]);
   // The cap of 20 lines holds over all the kinds together.
   const many = base() as unknown as Record<string, any>;
   many.process.capabilities.bounding = Array.from({ length: 30 }, (_, i) => `CAP_X${i}`);
-  many.hooks = { prestart: [{ path: '/bin/true' }] };
+  many.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_M68K'] };
   const e3 = message(() => loadCheckedSpec(bundle(many), { needProcess: true }, NO_LSM));
   const lines = e3.message.split('\n');
   assert.equal(lines.length, MAX_PROBLEMS + 1);
