@@ -1,0 +1,100 @@
+// Ecosystem: Podman 4.3 (Debian) with conmon drives tsrunc as its OCI runtime
+// (`podman --runtime /abs/bin/tsrunc`). Private --root, --runroot and --tmpdir under a temp dir,
+// the cgroupfs manager (no systemd here), the file events backend, `--network none`. conmon passes
+// neither --root nor --log to the runtime, so tsrunc keeps its state in its default /run/tsrunc:
+// what is left there is checked by the container ids podman chose.
+//
+// The capability bounding set of the project's machines lacks CAP_SYS_RESOURCE, so podman's
+// default rlimits (nofile 1048576) cannot be set by any runtime, runc included: the containers
+// run with lower ones.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildRootfs } from '../../conformance/lib/rootfs';
+import { TSRUNC, cgroupDirsNamed, mountsMentioning, pollUntil, tmpDir } from './support';
+
+const PODMAN = '/usr/bin/podman';
+const PARENT = 'tsrunc-podman-test';
+const IMAGE = 'localhost/tsrunc-busybox';
+const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
+const skip = process.getuid?.() !== 0 ? 'needs root' : false;
+
+let dir = '';
+const made: string[] = [];
+
+function podman(args: string[], timeout = 60000, input?: Buffer): SpawnSyncReturns<string> {
+  return spawnSync(PODMAN, [
+    '--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--tmpdir', path.join(dir, 'tmp'),
+    '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', TSRUNC, ...args,
+  ], { encoding: 'utf8', timeout, input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+}
+
+function ok(r: SpawnSyncReturns<string>, what: string): string {
+  assert.equal(r.status, 0, `${what}: rc ${r.status}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+function run(extra: string[], cmd: string[]): SpawnSyncReturns<string> {
+  return podman(['run', '--network', 'none', '--cgroup-parent', `/${PARENT}`, ...ULIMITS, ...extra, IMAGE, ...cmd]);
+}
+
+function tsruncIds(): string[] {
+  const r = spawnSync(TSRUNC, ['list', '-q'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+describe('Podman (podman --runtime tsrunc)', { skip }, () => {
+  before(() => {
+    assert.ok(fs.existsSync(PODMAN) && fs.existsSync('/usr/bin/conmon'), 'podman is not installed (npm run setup installs it)');
+    dir = tmpDir('tsrunc-pm');
+    const rootfs = path.join(dir, 'rootfs');
+    buildRootfs(rootfs);
+    const tar = spawnSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 1 << 28 });
+    assert.equal(tar.status, 0);
+    const imp = podman(['import', '-', IMAGE], 120000, tar.stdout);
+    assert.equal(imp.status, 0, `podman import: ${imp.stderr}`);
+  });
+
+  after(() => {
+    if (dir) {
+      podman(['rm', '-af', '-t', '0']);
+      for (const d of cgroupDirsNamed(PARENT).sort((a, b) => b.length - a.length)) {
+        try { fs.rmdirSync(d); } catch { /* reported by the last test */ }
+      }
+      for (const line of mountsMentioning([dir]).values()) spawnSync('umount', ['-l', line.split(' ')[4]!]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('podman run: output, exit code, seccomp on', () => {
+    const r = run(['--rm'], ['sh', '-c', 'echo hello from podman; grep Seccomp: /proc/self/status; exit 3']);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stdout, /hello from podman/);
+    assert.match(r.stdout, /Seccomp:\s+2/);
+  });
+
+  it('podman run -t: a tty (conmon\'s console socket)', () => {
+    const cmd = [PODMAN, '--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--tmpdir', path.join(dir, 'tmp'),
+      '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', TSRUNC,
+      'run', '--rm', '-t', '--network', 'none', ...ULIMITS, IMAGE, 'sh', '-c', '"tty; exit 4"'];
+    const r = spawnSync('script', ['-qec', cmd.join(' '), '/dev/null'], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(r.status, 4, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /\/dev\/pts\/\d+/);
+  });
+
+  it('podman exec, stop, rm; nothing left in /run/tsrunc or the cgroups', () => {
+    const id = ok(run(['-d', '--name', 'pm-exec'], ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.1; done']), 'podman run -d').trim();
+    made.push(id);
+    assert.ok(tsruncIds().includes(id), `tsrunc list lacks ${id}`);
+    const e = podman(['exec', 'pm-exec', 'sh', '-c', 'echo exec ok; exit 6']);
+    assert.equal(e.status, 6, e.stderr);
+    assert.match(e.stdout, /exec ok/);
+    ok(podman(['stop', '-t', '20', 'pm-exec']), 'podman stop');
+    assert.equal(ok(podman(['inspect', '-f', '{{.State.ExitCode}}', 'pm-exec']), 'podman inspect').trim(), '0');
+    ok(podman(['rm', 'pm-exec']), 'podman rm');
+    assert.ok(pollUntil(() => !tsruncIds().includes(id), 5000), `tsrunc still lists ${id}`);
+    assert.deepEqual(cgroupDirsNamed(`libpod-${id}`).concat(cgroupDirsNamed(id)), []);
+  });
+});
