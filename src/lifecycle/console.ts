@@ -87,6 +87,18 @@ function hostTerminalFd(n: Pick<Native, 'getWinsize'>): number | undefined {
   return undefined;
 }
 
+/** The size of the terminal tsrunc runs on (undefined: none, or 0x0). */
+export function hostTerminalSize(n: Pick<Native, 'getWinsize'>): { rows: number; cols: number } | undefined {
+  const fd = hostTerminalFd(n);
+  if (fd === undefined) return undefined;
+  try {
+    const ws = n.getWinsize(fd);
+    return ws && ws.rows > 0 && ws.cols > 0 ? { rows: ws.rows, cols: ws.cols } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * `run -t` in the foreground: the pty's output goes to our stdout, our stdin to the pty (raw mode
  * when stdin is a terminal, restored at the end), and the pty follows our terminal's size (at the

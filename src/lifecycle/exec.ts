@@ -7,8 +7,12 @@
 // looks at any path of the container (plan/exec.ts). A pid namespace applies only to children, so
 // it forks; the child is ours (CLONE_PARENT): attached, we wait for its exit status; with -d we
 // write its pid and return, and it re-parents to our caller's subreaper.
+//
+// With a terminal (-t, process.terminal) tsrunc-init makes a pty of the container's devpts once it
+// has joined (plan/exec.ts, PTY) and sends the master here: with -d it goes on to --console-socket
+// (connected before anything starts, as create does), attached it is proxied to our stdio
+// (console.ts, as `run -t`).
 import fs = require('fs');
-import os = require('os');
 import path = require('path');
 import { TsruncError, causeText, isErrnoLike } from '../errors';
 import { writePidFile } from '../state/store';
@@ -16,6 +20,8 @@ import { pidStartTime } from '../sys/proc';
 import { checkTransition } from './status';
 import { loadContainer, native } from './container';
 import { adoptForked } from './create';
+import { ConsoleProxy, checkTerminal, hostTerminalSize, connectConsoleSocket, forwardedSignals, sendConsoleMaster, signalNumber, syncWaitPty } from './console';
+import { checkPassedFds, passedFds } from './fds';
 import type { GlobalOptions } from './api';
 import type { ExecDefaults } from '../plan/exec';
 import type { Native } from '../sys/native';
@@ -58,31 +64,6 @@ function setupTimeoutMs(): number {
   return Number.isFinite(s) && s > 0 ? Math.round(s * 1000) : 120_000;
 }
 
-/**
- * --preserve-fds N: every fd of 3..3+N-1 must be open (runc's check and text) and one our caller
- * gave us. Node opens its own fds (epoll instances, pipes, eventfds) in the lowest free numbers at
- * start-up, the very first an epoll instance, so every fd from 3 below the lowest epoll fd was
- * inherited; a too large N must not hand Node's fds to the container (runc 1.1.5 hands over its
- * own there).
- */
-function checkPreservedFds(n: number): void {
-  if (n === 0) return;
-  let first = Infinity;
-  for (const name of fs.readdirSync('/proc/self/fd')) {
-    let what = '';
-    try { what = fs.readlinkSync(`/proc/self/fd/${name}`); } catch { continue; }
-    if (Number(name) >= 3 && what === 'anon_inode:[eventpoll]') first = Math.min(first, Number(name));
-  }
-  for (let fd = 3; fd < 3 + n; fd++) {
-    try {
-      fs.fstatSync(fd);
-    } catch (e) {
-      throw new TsruncError('E_USAGE', `unable to stat preserved-fd ${fd - 3} (of ${n}): ${causeText(e)}`);
-    }
-    if (fd >= first) throw new TsruncError('E_USAGE', `--preserve-fds ${n}: fd ${fd} was not passed to tsrunc (it was given ${first === 3 ? 'no fd above 2' : first === 4 ? 'fd 3 only' : `fds 3 to ${first - 1}`})`);
-  }
-}
-
 /** `exec`: resolves to the process's exit status (128+signal when killed), or 0 with -d. */
 export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
   const c = loadContainer(g, o.id);
@@ -94,12 +75,23 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
   const { CAPABILITIES } = require('../plan/tables') as typeof import('../plan/tables');
   const unknownCaps = [...new Set(Object.values(proc.capabilities ?? {}).flat().filter((x) => !CAPABILITIES.includes(x)))];
   if (unknownCaps.length) g.log('warning', `ignoring unknown or unavailable capabilities: [${unknownCaps.join(' ')}]`);
-  checkTerminal(proc, o);
+  const terminal = proc.terminal === true;
+  // runc treats an empty --console-socket as none.
+  const consoleSocket = o.consoleSocket || undefined;
+  checkTerminal(terminal, o.detach, consoleSocket);
   const subPaths = subCgroupPaths(o.cgroup);
-  checkPreservedFds(o.preserveFds);
+  // --preserve-fds only: runc's exec does not take LISTEN_FDS (only create and run do).
+  const fds = passedFds(o.preserveFds, {});
+  checkPassedFds(fds);
   const defaults = execDefaults(c.rec);
 
   const n = native();
+  if (terminal && !o.detach) {
+    // Attached: the pty starts with our terminal's size (the proxy keeps it in step from then
+    // on), so a process that asks at once does not see the configured size instead.
+    const size = hostTerminalSize(n);
+    if (size) proc.consoleSize = { height: size.rows, width: size.cols };
+  }
   // A pidfd pins the init: its namespaces can be joined only while it lives, and it cannot be a
   // recycled pid (start time checked after opening it).
   let pidfd: number;
@@ -109,7 +101,11 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
     throw new TsruncError('E_STATUS', 'cannot exec in a stopped container');
   }
   let child: { pid: number; pidfd: number; sock: number } | undefined;
+  let consoleSock = -1;
+  let master = -1;
   try {
+    // Dialled before anything starts (runc's setupIO): a bad path leaves nothing behind.
+    if (consoleSocket !== undefined) consoleSock = connectConsoleSocket(n, consoleSocket);
     if (pidStartTime(c.rec.pid) !== c.rec.pidStartTime) throw new TsruncError('E_STATUS', 'cannot exec in a stopped container');
     const nsFlags = namespaceFlags(c.rec.pid);
     const { compileExec } = require('../plan/exec') as typeof import('../plan/exec');
@@ -117,11 +113,11 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
     const { linkSeccomp } = require('../plan/seccomp') as typeof import('../plan/seccomp');
     const { setupError } = require('../plan/messages') as typeof import('../plan/messages');
     const { initPath } = require('../sys/native') as typeof import('../sys/native');
-    const plan = compileExec(proc, defaults, { id: o.id, pidfd, nsFlags, keepFds: o.preserveFds });
+    const plan = compileExec(proc, defaults, { id: o.id, pidfd, nsFlags, keepFds: fds.keepFds });
     const planBuf = encodeOps(linkSeccomp(plan.ops, (f) => n.seccompCompile(f), (m) => g.log('debug', m)));
 
     const dirs = cgroupDirs(c.rec.cgroup, subPaths);
-    const spawn = { initPath: initPath(), plan: planBuf, cloneFlags: 0, keepFds: o.preserveFds, passFds: [pidfd] };
+    const spawn = { initPath: initPath(), plan: planBuf, cloneFlags: 0, keepFds: fds.keepFds, passFds: [pidfd] };
     let inCgroup = false;
     if (dirs.unified !== undefined && dirs.v1.length === 0) {
       const cfd = openCgroupDir(dirs.unified);
@@ -148,8 +144,21 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
     }
     n.syncGo(child.sock);
     const timeout = setupTimeoutMs();
+    const onPty = (fd: number) => {
+      // The PTY op's master: on to the console socket at once (-d), or kept to proxy it.
+      if (consoleSock >= 0) {
+        const sock = consoleSock;
+        consoleSock = -1;
+        sendConsoleMaster(n, sock, fd, consoleSocket!);
+      } else if (master < 0 && terminal && !o.detach) {
+        master = fd;
+      } else {
+        fs.closeSync(fd);
+        throw new TsruncError('E_INTERNAL', 'tsrunc-init sent a terminal that nothing asked for');
+      }
+    };
     for (;;) {
-      const r = n.syncWait(child.sock, timeout);
+      const r = syncWaitPty(n, child.sock, timeout, onPty);
       if (r.type === 'pid') {
         const next = adoptForked(n, child.pidfd, r.pid);
         child.pid = next.pid;
@@ -163,9 +172,13 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
     }
     fs.closeSync(child.sock);
     child.sock = -1;
+    if (terminal && consoleSock >= 0) throw new TsruncError('E_INTERNAL', 'tsrunc-init did not send the terminal');
+    if (terminal && !o.detach && master < 0) throw new TsruncError('E_INTERNAL', 'tsrunc-init did not send the terminal');
     if (o.pidFile) writePidFile(o.pidFile, child.pid);
   } catch (e) {
     if (pidfd >= 0) fs.closeSync(pidfd);
+    if (consoleSock >= 0) fs.closeSync(consoleSock);
+    if (master >= 0) fs.closeSync(master);
     if (child) {
       try { n.pidfdSendSignal(child.pidfd, 9); } catch { /* gone */ }
       try { n.waitPidfdSync(child.pidfd, 5000); } catch { /* reaped */ }
@@ -178,24 +191,38 @@ export async function exec(g: GlobalOptions, o: ExecOptions): Promise<number> {
     fs.closeSync(child.pidfd);
     return 0;
   }
-  return waitForwarding(n, child.pidfd);
+  return waitForwarding(n, child.pidfd, master >= 0 ? master : undefined);
 }
 
-const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
-
-/** Attached: relay signals to the process until it exits; its code, or 128+signal. */
-async function waitForwarding(n: Native, pidfd: number): Promise<number> {
+/**
+ * Attached: relay signals to the process until it exits (with a terminal, its pty to our stdio as
+ * `run -t` does, SIGWINCH resizing it); its code, or 128+signal.
+ */
+async function waitForwarding(n: Native, pidfd: number, master: number | undefined): Promise<number> {
   const handlers: [string, () => void][] = [];
-  for (const name of FORWARDED) {
-    const h = () => { try { n.pidfdSendSignal(pidfd, os.constants.signals[name]); } catch { /* exited */ } };
+  let proxy: ConsoleProxy | undefined;
+  try {
+    if (master !== undefined) proxy = new ConsoleProxy(n, master);
+  } catch (e) {
+    fs.closeSync(master!);
+    try { n.pidfdSendSignal(pidfd, 9); } catch { /* gone */ }
+    try { n.waitPidfdSync(pidfd, 5000); } catch { /* reaped */ }
+    fs.closeSync(pidfd);
+    throw e;
+  }
+  for (const name of forwardedSignals(proxy !== undefined)) {
+    const h = () => { try { n.pidfdSendSignal(pidfd, signalNumber(name)); } catch { /* exited */ } };
     process.on(name, h);
     handlers.push([name, h]);
   }
   try {
+    proxy?.start();
     const st = await n.waitPidfd(pidfd);
+    await proxy?.finish();
     return st.code !== null ? st.code : 128 + (st.signal ?? 0);
   } finally {
     for (const [name, h] of handlers) process.removeListener(name, h);
+    proxy?.restore();
     fs.closeSync(pidfd);
   }
 }
@@ -347,16 +374,6 @@ function validateProcess(p: Process): void {
   if (p.ioPriority) later('ioPriority');
   if (p.scheduler) later('scheduler');
   if (p.execCPUAffinity) later('execCPUAffinity');
-}
-
-/** runc's checkTerminal, then the terminal itself, which exec does not support yet. */
-function checkTerminal(p: Process, o: ExecOptions): void {
-  const terminal = p.terminal === true;
-  if (o.detach && terminal && !o.consoleSocket) throw new TsruncError('E_USAGE', 'cannot allocate tty if runc will detach without setting console socket');
-  if ((!o.detach || !terminal) && o.consoleSocket) throw new TsruncError('E_USAGE', 'cannot use console socket if runc will not detach or allocate tty');
-  if (terminal) {
-    throw new TsruncError('E_UNSUPPORTED', 'exec with a terminal (-t, process.terminal) is not supported by this version of tsrunc yet');
-  }
 }
 
 // ---- cgroups -------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 //      `/` is the container's from here on, before any path of the container is looked at
 //   2. FORK when the container has its own pid namespace (it applies to children only)
 //   3. the container's session keyring (unless it was created with --no-new-keyring), cwd
-//      (resolved inside the root, as create's CHDIR), rlimits, executable lookup, HOME
+//      (resolved inside the root, as create's CHDIR), the terminal (process.terminal: PTY, still
+//      with every capability), rlimits, executable lookup, HOME
 //   4. seccomp (without noNewPrivileges), bounding set, user, capabilities, no_new_privs
 //   5. EXEC_READY, then (with noNewPrivileges) seccomp, then exec
 // What the process does not set comes from the container, as runc's newInitConfig does: its
@@ -57,6 +58,15 @@ export function compileExec(proc: Process, defaults: ExecDefaults, o: ExecCompil
   // 3.
   if (!defaults.noNewKeyring) add('SESSION_KEYRING', `join the session keyring ${q(`_ses.${o.id}`)}`, [], [`_ses.${o.id}`]);
   add('CHDIR', `change to process.cwd ${q(proc.cwd)}`, [], [proc.cwd]);
+  // process.terminal: a pty of the container's own devpts (resolved in the joined root), no
+  // /dev/console (the container's is its init's); still as root with every capability (opening
+  // ptmx, chowning the slave), so before seccomp, USER and CAPS, and before rlimits (a small
+  // RLIMIT_NOFILE must not keep the pty from opening). The master goes to `tsrunc exec`.
+  if (proc.terminal) {
+    const size = proc.consoleSize && proc.consoleSize.height > 0 && proc.consoleSize.width > 0 ? proc.consoleSize : undefined;
+    add('PTY', `make the terminal: a pty of \`/dev/pts\`${size ? `, ${size.width}x${size.height}` : ''}; send its master to tsrunc`,
+      [0, size?.height ?? 0, size?.width ?? 0, proc.user?.uid ?? 0]);
+  }
   const rlimits = proc.rlimits?.length ? proc.rlimits : defaults.rlimits ?? [];
   for (const r of rlimits) {
     const res = RLIMITS[r.type];
@@ -103,6 +113,7 @@ export function compileExec(proc: Process, defaults: ExecDefaults, o: ExecCompil
     'open a pidfd of the container init (start time checked) and compare its namespaces with ours',
     'clone3 (into the container cgroup on cgroup v2); exec tsrunc-init from a sealed memfd',
     'on cgroup v1: place it in the container cgroups, then release it (SYNC_GO)',
+    ...(proc.terminal ? ['the pty master it sends: to --console-socket (-d), or proxied to our stdio'] : []),
     'wait until its program runs (EOF on the sync socket); then wait for its exit or, with -d, return',
   ];
   return { cloneFlags: 0, namespaces: [], host, ops };

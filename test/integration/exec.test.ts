@@ -204,7 +204,7 @@ describe('exec', () => {
     const g = exec(['-g', 'x', A, 'true']);
     assert.equal(g.status, 1, show(g));
     assert.equal(errMsg(g), 'invalid value "x" for flag -g: strconv.ParseInt: parsing "x": invalid syntax');
-    assertFails(exec(['-t', A, 'true']), 'exec failed: exec with a terminal (-t, process.terminal) is not supported by this version of tsrunc yet', 255);
+    assertFails(exec(['-t', '--console-socket', '/tmp/x.sock', A, 'true']), 'exec failed: cannot use console socket if runc will not detach or allocate tty', 255);
     assertFails(exec(['--console-socket', '/tmp/x.sock', A, 'true']), 'exec failed: cannot use console socket if runc will not detach or allocate tty', 255);
     assertFails(exec(['-t', '-d', A, 'true']), 'exec failed: cannot allocate tty if runc will detach without setting console socket', 255);
     const st = 'nsj-ex-st';

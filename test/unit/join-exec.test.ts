@@ -100,6 +100,19 @@ test('exec plan: the process\'s own caps and rlimits win; no pid namespace, no F
   assert.ok(early.ops.findIndex((o) => o.op === 'SECCOMP') < early.ops.findIndex((o) => o.op === 'USER'));
 });
 
+test('exec plan with a terminal: PTY (no /dev/console, the process\'s uid, consoleSize) after CHDIR, before rlimits, seccomp, USER and CAPS', () => {
+  const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] };
+  const proc: Process = { ...PROC, terminal: true, consoleSize: { height: 33, width: 101 }, user: { uid: 1000, gid: 1000 } };
+  const p = compileExec(proc, { capabilities: CAPS, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 20 }], seccomp },
+    { id: 'c1', pidfd: 5, nsFlags: CLONE.NEWPID | CLONE.NEWNS, keepFds: 0 });
+  assert.deepEqual(p.ops.map((o) => o.op), ['JOIN', 'FORK', 'SESSION_KEYRING', 'CHDIR', 'PTY', 'RLIMIT', 'RESOLVE_EXEC', 'LOOKUP_HOME', 'SECCOMP', 'CAPS', 'USER', 'CAPS', 'EXEC_READY', 'EXEC']);
+  assert.deepEqual(p.ops[4]!.ints, [0, 33, 101, 1000]);
+  const plain = compileExec({ ...PROC, consoleSize: { height: 33, width: 101 } }, {}, { id: 'c1', pidfd: 5, nsFlags: 0, keepFds: 0 });
+  assert.ok(!plain.ops.some((o) => o.op === 'PTY'), 'no terminal, no PTY (consoleSize alone is ignored)');
+  const noSize = compileExec({ ...PROC, terminal: true, consoleSize: { height: 0, width: 80 } }, {}, { id: 'c1', pidfd: 5, nsFlags: 0, keepFds: 0 });
+  assert.deepEqual(noSize.ops.find((o) => o.op === 'PTY')!.ints, [0, 0, 0, 0], 'a size applies only when both are set');
+});
+
 test('exec command line: flags end at the container id (runc SkipArgReorder); -e, -c, -g and --cgroup repeat', () => {
   const r = parseCommand(COMMANDS.exec.flags, ['-e', 'A=1', '--env=B=2', '-c', 'CAP_KILL', '-g', '5', '-g', '7', '--cgroup', 'memory:x', '-d', 'c1', 'ls', '-l', '--', '-e'], true);
   assert.deepEqual(r.args, ['c1', 'ls', '-l', '--', '-e']);
