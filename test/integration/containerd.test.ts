@@ -187,7 +187,7 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
     assert.deepEqual(cgroupDirsNamed(id), []);
   });
 
-  it('ctr task exec (the shim\'s `exec --process F --detach --pid-file P`) and ctr run --with-ns (a namespace joined by path)', () => {
+  it('ctr task exec (the shim\'s `exec --process F --detach --pid-file P`), with -t, and ctr run --with-ns (a namespace joined by path)', () => {
     const id = 'ctd-exec';
     assert.equal(ctr(runArgs(id, ['-d'], ['/bin/sleep', '1000'])).status, 0);
     const pid = Number(/ctd-exec\s+(\d+)/.exec(ctr(['task', 'ls']).stdout)![1]);
@@ -196,6 +196,16 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
     const e = ctr(['task', 'exec', '--exec-id', 'e1', id, '/bin/sh', '-c', 'echo from exec $(readlink /proc/self/ns/pid); exit 5']);
     assert.equal(e.status, 5, `ctr task exec: ${e.stderr}\n${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-3000)}`);
     assert.equal(e.stdout.trim(), `from exec ${fs.readlinkSync(`/proc/${pid}/ns/pid`)}`);
+    // `ctr task exec -t` (the shim's `exec ... --detach --console-socket S`), ctr on a real pty: the
+    // shim gets the master of the process's pty and ctr resizes it after the start.
+    const driver = path.join(repoRoot(), 'test/integration/tty_driver.py');
+    const argv = ['--address', sock(), '-n', NS, 'task', 'exec', '-t', '--exec-id', 'e2', id, '/bin/sh', '-c', 'sleep 1; tty; stty size; exit 6'];
+    const tr = spawnSync('python3', [driver, 'pty-run', '30', '90', '--', 'ctr', ...argv], { encoding: 'utf8', timeout: 60000, input: '' });
+    const lines = tr.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const out = String(lines.find((l) => 'output' in l)?.output ?? '');
+    assert.equal(lines.find((l) => 'exit' in l)?.exit, 6, `ctr task exec -t: ${tr.stdout} ${tr.stderr}\n${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-3000)}`);
+    assert.match(out, /\/dev\/pts\/\d+\r*\n/);
+    assert.match(out, /30 90\r*\n/, 'ctr resized the console it got from the shim');
     const j = ctr(runArgs('ctd-join', ['--rm', '--with-ns', `network:/proc/${pid}/ns/net`], ['/bin/readlink', '/proc/self/ns/net']));
     assert.equal(j.status, 0, j.stderr);
     assert.equal(j.stdout.trim(), fs.readlinkSync(`/proc/${pid}/ns/net`));
