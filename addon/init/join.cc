@@ -46,6 +46,19 @@ void OpJoin(const Op &op) {
   int flags = static_cast<int>(op.ints.at(1));
   if (flags != 0 && setns(fd, flags) < 0) Fail(errno, "setns");
   close(fd);
+  // A joined user namespace: become its root, as runc's exec does (nsexec's setuid(0)/setgid(0)).
+  // setns leaves us the host's uid 0, which is not mapped there: what the process makes before
+  // USER (its pty, owned by fsuid) would belong to the overflow uid, and chowning it to the
+  // process's user would fail (EPERM: the inode's owner is not mapped). Becoming the namespace's
+  // root keeps every capability (to its root, not from it). setgroups may be denied there
+  // (/proc/<pid>/setgroups "deny"); USER sets the groups again.
+  if (flags & CLONE_NEWUSER) {
+    setgroups(0, nullptr);
+    if (setresgid(0, 0, 0) < 0) Fail(errno, "setresgid(0) in the container's user namespace");
+    if (setresuid(0, 0, 0) < 0) Fail(errno, "setresuid(0) in the container's user namespace");
+    // An id change clears the parent-death signal: arm it again (EXEC_READY clears it for good).
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) Fail(errno, "prctl(PR_SET_PDEATHSIG)");
+  }
   g_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (g_root < 0) Fail(errno, "open /");
 }

@@ -239,6 +239,28 @@ describe('exec -t attached, through a real pty', () => {
   });
 });
 
+describe('exec -t into a user namespace', () => {
+  it('the pty comes from the container\'s devpts, owned by the process\'s uid inside the namespace', () => {
+    const id = `xt-userns-${process.pid}`;
+    ids.push(id);
+    const map = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const b = bundle('userns', ['sleep', '1000'], (c) => {
+      c.linux!.namespaces!.push({ type: 'user' });
+      c.linux!.uidMappings = map;
+      c.linux!.gidMappings = map;
+      c.root!.readonly = false;
+    });
+    assert.equal(spawnSync('chown', ['-R', '-h', '100000:100000', path.join(b, 'rootfs')]).status, 0);
+    fs.chmodSync(tmp, 0o755); // the mapped root must reach the rootfs (mkdtemp makes it 0700)
+    const r = t.call(['run', '-d', '-b', b, id]);
+    assert.equal(r.status, 0, show(r));
+    const e = t.call(['exec', '-t', '-u', '1000', id, 'sh', '-c', 'tty; ls -ln $(tty); exit 9']);
+    assert.equal(e.status, 9, show(e));
+    assert.match(e.stdout, /^\/dev\/pts\/\d+\ncrw--w----\s+1 1000\s+\d+\s+136,/, show(e));
+    assert.equal(t.call(['delete', '--force', id]).status, 0);
+  });
+});
+
 describe('exec terminal errors, as runc', () => {
   const sockFor = () => {
     // A listening socket nobody accepts on, for the cases where the socket itself is fine.
