@@ -91,6 +91,12 @@ describe('Podman (podman --runtime tsrunc)', { skip }, () => {
     const e = podman(['exec', 'pm-exec', 'sh', '-c', 'echo exec ok; exit 6']);
     assert.equal(e.status, 6, e.stderr);
     assert.match(e.stdout, /exec ok/);
+    // podman exec -t: conmon's `exec --detach --console-socket S` (issue 8), podman on a pty.
+    const cmd = [PODMAN, '--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--tmpdir', path.join(dir, 'tmp'),
+      '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', TSRUNC, 'exec', '-t', 'pm-exec', 'sh', '-c', '"tty; exit 7"'];
+    const tt = spawnSync('script', ['-qec', cmd.join(' '), '/dev/null'], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(tt.status, 7, `${tt.stdout}\n${tt.stderr}`);
+    assert.match(tt.stdout, /\/dev\/pts\/\d+/);
     ok(podman(['stop', '-t', '20', 'pm-exec']), 'podman stop');
     assert.equal(ok(podman(['inspect', '-f', '{{.State.ExitCode}}', 'pm-exec']), 'podman inspect').trim(), '0');
     ok(podman(['rm', 'pm-exec']), 'podman rm');
