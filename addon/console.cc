@@ -17,6 +17,7 @@
 #include <napi.h>
 
 #include "errors.h"
+#include "scm.h"
 
 namespace tsrunc {
 
@@ -74,25 +75,7 @@ Napi::Value SendFd(const Napi::CallbackInfo &info) {
   int sock = Int(info[0]), fd = Int(info[1]);
   std::string payload = Str(info[2]);
   if (payload.empty()) throw ErrnoError(env, EINVAL, "sendmsg");  // a stream needs a byte to carry the fd
-  struct iovec iov = {payload.data(), payload.size()};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr mh;
-  memset(&mh, 0, sizeof mh);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = u.buf;
-  mh.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do n = sendmsg(sock, &mh, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  ssize_t n = SendWithFd(sock, payload.data(), payload.size(), fd);
   if (n < 0) throw ErrnoError(env, errno, "sendmsg");
   if (static_cast<size_t>(n) != payload.size()) throw ErrnoError(env, EMSGSIZE, "sendmsg");
   return env.Undefined();

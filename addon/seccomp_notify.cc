@@ -12,6 +12,7 @@
 #include <string>
 
 #include "errors.h"
+#include "scm.h"
 
 namespace tsrunc {
 namespace {
@@ -31,34 +32,15 @@ Napi::Value SendListener(const Napi::CallbackInfo &info) {
   int rc;
   do rc = connect(s.get(), reinterpret_cast<struct sockaddr *>(&addr), sizeof addr); while (rc < 0 && errno == EINTR);
   if (rc < 0) throw ErrnoError(env, errno, "connect", path);
-  struct iovec iov = {json.data(), json.size()};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
   // The fd goes with the first sendmsg; the rest of a long state follows as plain payload.
-  size_t sent = 0;
+  ssize_t first = SendWithFd(s.get(), json.data(), json.size(), fd);
+  if (first < 0) throw ErrnoError(env, errno, "sendmsg", path);
+  size_t sent = static_cast<size_t>(first);
   while (sent < json.size()) {
-    ssize_t n = sendmsg(s.get(), &msg, MSG_NOSIGNAL);
+    ssize_t n = send(s.get(), json.data() + sent, json.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw ErrnoError(env, errno, "sendmsg", path);
     sent += static_cast<size_t>(n);
-    iov.iov_base = json.data() + sent;
-    iov.iov_len = json.size() - sent;
-    msg.msg_control = nullptr;
-    msg.msg_controllen = 0;
   }
   return env.Undefined();
 }

@@ -49,6 +49,7 @@
 
 #include "errors.h"
 #include "protocol.h"
+#include "scm.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
@@ -382,31 +383,11 @@ Napi::Value SyncWait(const Napi::CallbackInfo &info) {
   memset(&m, 0, sizeof m);
   // SyncMsg{PTY} carries the pty master, SyncMsg{SECCOMP_FD} the seccomp listener (SCM_RIGHTS);
   // any other fd, or a second one, is closed.
-  struct iovec iov = {&m, sizeof m};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr mh;
-  memset(&mh, 0, sizeof mh);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = u.buf;
-  mh.msg_controllen = sizeof u.buf;
-  ssize_t n;
-  do n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  int got = -1;
+  bool truncated = false;
+  ssize_t n = RecvWithFd(sock, &m, sizeof m, &got, &truncated);
   if (n < 0) throw ErrnoError(env, errno, "recv(sync)");
-  Fd passed;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; i++) {
-      int fd;
-      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      if (!passed.ok() && i == 0) passed.reset(fd);
-      else close(fd);
-    }
-  }
+  Fd passed(got);
   Napi::Object r = Napi::Object::New(env);
   if (n > 0 && m.type == SYNC_SECCOMP_FD) {
     if (!passed.ok()) throw ErrnoError(env, EBADMSG, "recv(sync seccomp fd)");
@@ -423,7 +404,7 @@ Napi::Value SyncWait(const Napi::CallbackInfo &info) {
     return r;
   }
   if (m.type == SYNC_PTY) {
-    if (!passed.ok() || (mh.msg_flags & MSG_CTRUNC)) throw ErrnoError(env, EBADMSG, "recv(sync pty master)");
+    if (!passed.ok() || truncated) throw ErrnoError(env, EBADMSG, "recv(sync pty master)");
     r.Set("type", "pty");
     r.Set("fd", Napi::Number::New(env, passed.release()));
     return r;

@@ -328,4 +328,27 @@ inline bool OnFs(int fd, long magic) {
 }
 
 // ---- ops ---------------------------------------------------------------------------------------
+
+// Lower-case hex, how the compiler encodes binary plan data (addresses, BPF programs), as bytes
+// into `out` (hex.size()/2 of them); false on an odd length or a bad digit.
+inline bool HexBytes(const std::string &hex, uint8_t *out) {
+  auto nib = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  if (hex.size() % 2) return false;
+  for (size_t i = 0; i < hex.size() / 2; i++) {
+    int hi = nib(hex[2 * i]), lo = nib(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+// A SECCOMP / SECCOMP_LISTENER program: struct sock_filter[] as hex, 1 to BPF_MAXINSNS of them.
+inline std::vector<sock_filter> FilterFromHex(const std::string &hex) {
+  size_t bytes = hex.size() / 2;
+  if (bytes == 0 || bytes % sizeof(sock_filter) || bytes / sizeof(sock_filter) > BPF_MAXINSNS) Fail(EINVAL, "seccomp: bad program");
+  std::vector<sock_filter> prog(bytes / sizeof(sock_filter));
+  if (!HexBytes(hex, reinterpret_cast<uint8_t *>(prog.data()))) Fail(EINVAL, "seccomp: bad program");
+  return prog;
+}
+
 }  // namespace tsrunc

@@ -542,27 +542,10 @@ int InstallSeccomp(std::vector<sock_filter> &prog, unsigned flags) {
   return rc < 0 ? -1 : 0;
 }
 
-int HexNibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 // SECCOMP: flags, late; the program as hex. late: keep it for EXEC (with noNewPrivileges the
 // filter comes as late as possible, so the init's own remaining syscalls are only execve).
 void OpSeccomp(const Op &op) {
-  const std::string &hex = op.strs.at(0);
-  size_t bytes = hex.size() / 2;
-  if (hex.size() % 2 || bytes == 0 || bytes % sizeof(sock_filter) || bytes / sizeof(sock_filter) > BPF_MAXINSNS) {
-    Fail(EINVAL, "seccomp: bad program");
-  }
-  std::vector<sock_filter> prog(bytes / sizeof(sock_filter));
-  uint8_t *out = reinterpret_cast<uint8_t *>(prog.data());
-  for (size_t i = 0; i < bytes; i++) {
-    int hi = HexNibble(hex[2 * i]), lo = HexNibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) Fail(EINVAL, "seccomp: bad program");
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
+  std::vector<sock_filter> prog = FilterFromHex(op.strs.at(0));
   unsigned flags = static_cast<unsigned>(op.ints.at(0));
   if (op.ints.at(1) != 0) {
     g_seccomp.swap(prog);

@@ -51,8 +51,6 @@ int NlTalk(int fd, const NlReq &r) {
   }
 }
 
-int Nibble(char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; }
-
 }  // namespace
 
 // NETDEV: ints ifindex, naddrs, then per address family, prefixlen, scope, flags; strs the name
@@ -76,11 +74,7 @@ void OpNetdev(const Op &op) {
     ifa.ifa_index = static_cast<uint32_t>(index);
     const std::string &hex = op.strs.at(1 + i);
     std::vector<uint8_t> addr(hex.size() / 2);
-    for (size_t j = 0; j < addr.size(); j++) {
-      int hi = Nibble(hex[2 * j]), lo = Nibble(hex[2 * j + 1]);
-      if (hi < 0 || lo < 0) Fail(EINVAL, "bad address in the plan");
-      addr[j] = static_cast<uint8_t>(hi << 4 | lo);
-    }
+    if (!HexBytes(hex, addr.data())) Fail(EINVAL, "bad address in the plan");
     NlReq r(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, &ifa, sizeof ifa);
     r.Attr(IFA_LOCAL, addr.data(), addr.size());
     r.Attr(IFA_ADDRESS, addr.data(), addr.size());

@@ -1,4 +1,5 @@
 #include "ns.h"
+#include "../scm.h"
 
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
@@ -15,27 +16,14 @@ namespace {
 // order. Received only by the op that uses it, so no host fd waits in this process meanwhile.
 int RecvFd(const char *what) {
   uint8_t b = 0;
-  struct iovec iov = {&b, 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  ssize_t n;
-  do n = recvmsg(g_sync, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  int fd = -1;
+  bool truncated = false;
+  ssize_t n = RecvWithFd(g_sync, &b, 1, &fd, &truncated);
   if (n < 0) Fail(errno, std::string("receive ") + what);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (n != 1 || b != SYNC_FD || !c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) {
+  if (n != 1 || b != SYNC_FD || fd < 0 || truncated) {
+    if (fd >= 0) close(fd);
     Fail(EPROTO, std::string("receive ") + what);
   }
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
   return fd;
 }
 

@@ -4,6 +4,7 @@
 // not hold the fd that answers their own syscalls. Then wait for RESUME: the agent has the fd, so
 // a notified syscall of the rest of the setup (or of the program) finds someone to answer it.
 #include "seccomp_notify.h"
+#include "../scm.h"
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
@@ -11,29 +12,8 @@
 
 namespace tsrunc {
 
-namespace {
-
-int Nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-}  // namespace
-
 void OpSeccompListener(const Op &op) {
-  const std::string &hex = op.strs.at(0);
-  size_t bytes = hex.size() / 2;
-  if (hex.size() % 2 || bytes == 0 || bytes % sizeof(sock_filter) || bytes / sizeof(sock_filter) > BPF_MAXINSNS) {
-    Fail(EINVAL, "seccomp: bad program");
-  }
-  std::vector<sock_filter> prog(bytes / sizeof(sock_filter));
-  uint8_t *out = reinterpret_cast<uint8_t *>(prog.data());
-  for (size_t i = 0; i < bytes; i++) {
-    int hi = Nibble(hex[2 * i]), lo = Nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) Fail(EINVAL, "seccomp: bad program");
-    out[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
+  std::vector<sock_filter> prog = FilterFromHex(op.strs.at(0));
   struct sock_fprog fp;
   fp.len = static_cast<unsigned short>(prog.size());
   fp.filter = prog.data();
@@ -45,25 +25,7 @@ void OpSeccompListener(const Op &op) {
   SyncMsg m;
   memset(&m, 0, sizeof m);
   m.type = SYNC_SECCOMP_FD;
-  struct iovec iov = {&m, sizeof m};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &listener.fd, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(g_sync, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+  ssize_t n = SendWithFd(g_sync, &m, sizeof m, listener.fd);
   if (n < 0) Fail(errno, "send the seccomp listener fd");
   close(listener.release());
   uint8_t b = 0;

@@ -19,6 +19,7 @@
 //   (TIOCSCTTY) and its stdin, stdout and stderr. The caller's stdio is closed by that, so a
 //   `create` whose output is captured is not held open by the waiting init.
 #include "tty.h"
+#include "../scm.h"
 
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -82,26 +83,7 @@ void SendMaster(int master) {
   SyncMsg m;
   memset(&m, 0, sizeof m);
   m.type = SYNC_PTY;
-  struct iovec iov = {&m, sizeof m};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr mh;
-  memset(&mh, 0, sizeof mh);
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = u.buf;
-  mh.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(g_sync, &mh, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
-  if (n < 0) Fail(errno, "send the pty master");
+  if (SendWithFd(g_sync, &m, sizeof m, master) < 0) Fail(errno, "send the pty master");
 }
 
 }  // namespace
