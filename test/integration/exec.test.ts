@@ -295,6 +295,9 @@ while [ ! -e /stop ]; do
     w=$( { (exec 9>>$d/exe) && echo OK; } 2>&1 ); case "$w" in OK) ;; *) w=ERR ;; esac
     f=ERR; for e in $d/fd/*; do readlink $e >/dev/null 2>&1 && f=OK; done
     m=$( { (exec 8<$d/mem) && echo OK; } 2>&1 ); case "$m" in OK) ;; *) m=ERR ;; esac
+    # The process may have exec'd its own program meanwhile (then its memory is readable, as any
+    # of the container's): such a line is not about the joining process.
+    c2=$(cat $d/comm 2>/dev/null); [ "$c2" = "$c" ] || c="$c->$c2"
     echo "SEEN|$p|$c|exe=$x|write=$w|fd=$f|mem=$m" >> /tmp/seen
   done
 done
