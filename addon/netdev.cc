@@ -19,31 +19,10 @@
 #include <vector>
 
 #include "errors.h"
+#include "netlink.h"
 
 namespace tsrunc {
 namespace {
-
-struct Req {
-  std::vector<uint8_t> buf;
-  explicit Req(uint16_t type, uint16_t flags, const void *body, size_t len) {
-    buf.resize(NLMSG_LENGTH(len));
-    auto *h = reinterpret_cast<nlmsghdr *>(buf.data());
-    h->nlmsg_type = type;
-    h->nlmsg_flags = flags;
-    h->nlmsg_seq = 1;
-    memcpy(NLMSG_DATA(h), body, len);
-    h->nlmsg_len = static_cast<uint32_t>(buf.size());
-  }
-  void Attr(uint16_t type, const void *data, size_t len) {
-    size_t off = NLMSG_ALIGN(buf.size());
-    buf.resize(off + RTA_SPACE(len));
-    auto *a = reinterpret_cast<rtattr *>(buf.data() + off);
-    a->rta_type = type;
-    a->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
-    memcpy(RTA_DATA(a), data, len);
-    reinterpret_cast<nlmsghdr *>(buf.data())->nlmsg_len = static_cast<uint32_t>(buf.size());
-  }
-};
 
 int Open() {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -57,7 +36,7 @@ int Open() {
 
 // Send `r` and read until the ACK (or the end of a dump); `each` sees every data message.
 template <typename F>
-int Talk(int fd, const Req &r, F each) {
+int Talk(int fd, const NlReq &r, F each) {
   if (send(fd, r.buf.data(), r.buf.size(), 0) < 0) return -errno;
   std::vector<char> buf(65536);
   for (;;) {
@@ -83,7 +62,7 @@ Napi::Value NetdevInfo(const Napi::CallbackInfo &info) {
   if (!fd.ok()) throw ErrnoError(env, -fd.release(), "socket(NETLINK_ROUTE)");
   ifaddrmsg ifa;
   memset(&ifa, 0, sizeof ifa);
-  Req r(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, &ifa, sizeof ifa);
+  NlReq r(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, &ifa, sizeof ifa);
   Napi::Array addrs = Napi::Array::New(env);
   uint32_t n = 0;
   int err = Talk(fd.get(), r, [&](nlmsghdr *h) {
@@ -128,7 +107,7 @@ Napi::Value NetdevMove(const Napi::CallbackInfo &info) {
   ifinfomsg ifi;
   memset(&ifi, 0, sizeof ifi);
   ifi.ifi_index = index;
-  Req r(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, &ifi, sizeof ifi);
+  NlReq r(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, &ifi, sizeof ifi);
   r.Attr(IFLA_NET_NS_PID, &pid, sizeof pid);
   if (!name.empty()) r.Attr(IFLA_IFNAME, name.c_str(), name.size() + 1);
   int err = Talk(fd.get(), r, [](nlmsghdr *) {});

@@ -4,6 +4,7 @@
 // device is set up. The device is found by its ifindex, which a move into a new namespace keeps
 // (only `lo`, index 1, is there before it), so a `%d` name template needs no lookup.
 #include "netdev.h"
+#include "../netlink.h"
 
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
@@ -13,28 +14,6 @@
 namespace tsrunc {
 
 namespace {
-
-struct NlReq {
-  std::vector<uint8_t> buf;
-  NlReq(uint16_t type, uint16_t flags, const void *body, size_t len) {
-    buf.resize(NLMSG_LENGTH(len));
-    nlmsghdr *h = reinterpret_cast<nlmsghdr *>(buf.data());
-    h->nlmsg_type = type;
-    h->nlmsg_flags = flags;
-    h->nlmsg_seq = 1;
-    memcpy(NLMSG_DATA(h), body, len);
-    h->nlmsg_len = static_cast<uint32_t>(buf.size());
-  }
-  void Attr(uint16_t type, const void *data, size_t len) {
-    size_t off = NLMSG_ALIGN(buf.size());
-    buf.resize(off + RTA_SPACE(len));
-    rtattr *a = reinterpret_cast<rtattr *>(buf.data() + off);
-    a->rta_type = type;
-    a->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
-    memcpy(RTA_DATA(a), data, len);
-    reinterpret_cast<nlmsghdr *>(buf.data())->nlmsg_len = static_cast<uint32_t>(buf.size());
-  }
-};
 
 // Send one request and wait for its ACK; 0 or -errno.
 int NlTalk(int fd, const NlReq &r) {
