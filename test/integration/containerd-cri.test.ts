@@ -14,7 +14,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRootfs } from '../../conformance/lib/rootfs';
-import { TSRUNC, cgroupDirsNamed, mountsMentioning, pollUntil, tmpDir } from './support';
+import { TSRUNC, cgroupDirsNamed, mountsMentioning, pollUntil, removeCgroupTreesNamed, tmpDir } from './support';
 import { decode, encode, mapField, unary, type Msg } from './grpc';
 
 const K8S_NS = 'k8s.io';
@@ -160,9 +160,7 @@ describe('containerd CRI (runtime handler with BinaryName = tsrunc)', { skip }, 
       while (Date.now() - t < 20000 && spawnSync('kill', ['-0', String(daemon.pid)]).status === 0) spawnSync('sleep', ['0.1']);
     }
     for (const line of mountsMentioning([dir]).values()) spawnSync('umount', ['-l', line.split(' ')[4]!]);
-    for (const d of cgroupDirsNamed(PARENT).sort((a, b) => b.length - a.length)) {
-      try { fs.rmdirSync(d); } catch { /* reported by the test */ }
-    }
+    removeCgroupTreesNamed(PARENT);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRootfs } from '../../conformance/lib/rootfs';
-import { TSRUNC, cgroupDirsNamed, mountsMentioning, pollUntil, tmpDir } from './support';
+import { TSRUNC, cgroupDirsNamed, mountsMentioning, pollUntil, removeCgroupTreesNamed, tmpDir } from './support';
 
 const DOCKERD = '/usr/sbin/dockerd';
 const DOCKER = '/usr/bin/docker'; // Debian's client, the daemon's own version
@@ -22,6 +22,8 @@ const IMAGE = 'tsrunc-busybox';
 const skip = process.getuid?.() !== 0 ? 'needs root' : false;
 
 let dir = '';
+// dockerd makes a `docker` cgroup of its own even with --cgroup-parent: removed after, unless it was there.
+const hadDockerCgroup = cgroupDirsNamed('docker').length > 0;
 let daemon: ChildProcess | undefined;
 const sock = () => path.join(dir, 'docker.sock');
 
@@ -109,9 +111,8 @@ describe('Docker (dockerd --add-runtime tsrunc)', { skip }, () => {
     }
     // Docker leaves the cgroup parent (as it does with runc) and its overlay mounts are gone once
     // the daemon has stopped: remove what is ours.
-    for (const d of cgroupDirsNamed(PARENT).sort((a, b) => b.length - a.length)) {
-      try { fs.rmdirSync(d); } catch { /* reported by the last test */ }
-    }
+    removeCgroupTreesNamed(PARENT);
+    if (!hadDockerCgroup) removeCgroupTreesNamed('docker');
     for (const line of mountsMentioning([dir]).values()) spawnSync('umount', ['-l', line.split(' ')[4]!]);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -13,7 +13,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRootfs } from '../../conformance/lib/rootfs';
-import { TSRUNC, cgroupDirsNamed, mountsMentioning, pollUntil, tmpDir } from './support';
+import { TSRUNC, cgroupDirsNamed, mountsMentioning, pollUntil, removeCgroupTreesNamed, tmpDir } from './support';
 
 const PODMAN = '/usr/bin/podman';
 const PARENT = 'tsrunc-podman-test';
@@ -22,6 +22,7 @@ const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
 const skip = process.getuid?.() !== 0 ? 'needs root' : false;
 
 let dir = '';
+const hadLibpodCgroup = cgroupDirsNamed('libpod_parent').length > 0;
 const made: string[] = [];
 
 function podman(args: string[], timeout = 60000, input?: Buffer): SpawnSyncReturns<string> {
@@ -60,9 +61,9 @@ describe('Podman (podman --runtime tsrunc)', { skip }, () => {
   after(() => {
     if (dir) {
       podman(['rm', '-af', '-t', '0']);
-      for (const d of cgroupDirsNamed(PARENT).sort((a, b) => b.length - a.length)) {
-        try { fs.rmdirSync(d); } catch { /* reported by the last test */ }
-      }
+      // conmon puts itself in <cgroup parent>/conmon and, for some calls, libpod_parent/conmon.
+      removeCgroupTreesNamed(PARENT);
+      if (!hadLibpodCgroup) removeCgroupTreesNamed('libpod_parent');
       for (const line of mountsMentioning([dir]).values()) spawnSync('umount', ['-l', line.split(' ')[4]!]);
       fs.rmSync(dir, { recursive: true, force: true });
     }

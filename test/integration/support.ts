@@ -194,6 +194,15 @@ function cgroupPids(dir: string): number[] {
   return pids;
 }
 
+/**
+ * Remove every (empty) cgroup tree named `name` under the hierarchies, deepest first: the parents
+ * a high-level runtime makes for its containers and its own helpers (Docker's cgroup parent,
+ * conmon's `libpod_parent/conmon`), which outlive the daemon.
+ */
+export function removeCgroupTreesNamed(name: string): void {
+  for (const d of cgroupDirsNamed(name)) rmCgroupTree(d);
+}
+
 /** rmdir a cgroup tree, deepest first (ignores errors). */
 function rmCgroupTree(dir: string): void {
   try {
