@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Last step of `npm run build`. Writes:
 //   1. dist/build-info.json: {version, commit} for `tsrunc --version` (the CLI never runs git);
-//   2. dist/tsrunc-hot.js: the modules the frequent commands load (main, state/start/kill/delete/
-//      list and their static imports, the lifecycle entry and its static imports) in one script,
-//      with a manifest of each file's size and mtime;
-//   3. dist/tsrunc-hot.cache: a V8 code cache for that script, warmed by running those commands'
-//      error paths in this process. V8 accepts a code cache for any source of the same length, so
+//   2. dist/tsrunc-hot.js: every module of the runtime (dist/src and the schema validators) in one
+//      script, each still run lazily on first require, with a manifest of each file's size and mtime;
+//   3. dist/tsrunc-hot.cache: a V8 code cache for that script, warmed by running the commands'
+//      error paths and `spec` + `explain` (config validation and the plan compiler) in this
+//      process. V8 accepts a code cache for any source of the same length, so
 //      the file starts with the hot script's build id (random per gen-bin run) and a cache from
 //      another build is never used;
 //   4. bin/tsrunc (git-ignored): an executable whose shebang is the absolute path of the node that
@@ -17,11 +17,10 @@
 // one script plus a code cache cut `tsrunc state` from ~18 to ~9 ms of CPU above bare node
 // (perf-anchors §4 measured the same effect: bundle + code cache 1.18x → 1.08x of `node empty.js`).
 // Correctness of the hot script:
-//   - each bundled module is registered in require.cache under its real filename before it runs,
-//     so a module loaded later by Node's own require (the lazily loaded heavy ones) gets the same
-//     instances (one TsruncError class, one state store module);
-//   - any other require (builtins, node_modules, .node addons, files not in the bundle) goes to a
-//     real require created for that module's path;
+//   - it holds every module of ours, so none is ever loaded a second time by Node's own require
+//     (one TsruncError class, one state store module); a require of a bundled file by relative or
+//     absolute path is served from the script;
+//   - any other require (builtins, node_modules, the .node addon) goes to one real require;
 //   - if the text of any bundled file changed after this script was made (`tsc` again without
 //     gen-bin), the manifest check fails and the plain files are used (a rewrite with the same
 //     text, as every `tsc` run does, keeps the hot script). TSRUNC_NO_BUNDLE=1 forces the plain
@@ -34,8 +33,22 @@ const { execFileSync } = require('child_process');
 
 const repo = path.resolve(__dirname, '..');
 const dist = path.join(repo, 'dist');
-const HOT = 'tsrunc-hot.js';
-const CACHE = 'tsrunc-hot.cache';
+const MAIN = 'src/cli/main.js';
+
+/**
+ * Two scripts, each with its own code cache; bin/tsrunc picks one by the command:
+ *   - hot: what the lean, frequent commands (LEAN) run, so that they read and deserialize no more
+ *     than they use (containerd calls state/start/kill/delete for every container);
+ *   - full: every module, for create/run/exec and the rest, whose validator, plan compiler and
+ *     cgroup code are most of what those commands would otherwise compile at every call.
+ */
+const LEAN = ['state', 'start', 'kill', 'delete', 'list'];
+/** The modules the lean commands require lazily (the static imports of these come along). */
+const LEAN_ENTRIES = [
+  ...LEAN.map((c) => `src/cli/commands/${c}.js`),
+  'src/lifecycle/index.js', 'src/lifecycle/state.js', 'src/lifecycle/start.js', 'src/lifecycle/kill.js',
+  'src/lifecycle/delete.js', 'src/sys/native.js', 'src/cgroup/manager.js',
+];
 
 function git(args) {
   try {
@@ -66,28 +79,39 @@ const mainJs = path.join(dist, 'src', 'cli', 'main.js');
 if (!fs.existsSync(mainJs)) fail(`${mainJs} does not exist; run tsc first`);
 writeAtomic(path.join(dist, 'build-info.json'), JSON.stringify({ version: pkg.version, commit }) + '\n', 0o644);
 
-// ---- 2. the hot script --------------------------------------------------------------------------
-
-const HOT_ENTRIES = [
-  'src/cli/main.js',
-  'src/cli/commands/state.js', 'src/cli/commands/start.js', 'src/cli/commands/kill.js',
-  'src/cli/commands/delete.js', 'src/cli/commands/list.js',
-  'src/lifecycle/index.js',
-];
+// ---- 2. the scripts -----------------------------------------------------------------------------
 
 /**
- * The modules reachable through top-level requires only (tsc writes those at column 0:
- * `const x_1 = require("./x");`, `const fs = __importStar(require("fs"));`); requires inside
- * functions are the lazy ones and stay lazy (Node's require at run time).
+ * Every module of the runtime: dist/src/** and the standalone schema validators (dist/schemas).
+ * src/cli/main.js comes first: the loader's quick freshness check looks at it alone (bin/tsrunc).
  */
-function hotModules() {
+function allModules() {
+  const out = [];
+  const walk = (rel) => {
+    for (const e of fs.readdirSync(path.join(dist, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const r = path.posix.join(rel, e.name);
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile() && e.name.endsWith('.js')) out.push(r);
+    }
+  };
+  walk('src');
+  for (const f of fs.readdirSync(path.join(dist, 'schemas')).sort()) if (f.endsWith('-validator.js')) out.push(`schemas/${f}`);
+  return [MAIN, ...out.filter((r) => r !== MAIN)];
+}
+
+/**
+ * The modules reachable from `entries` through top-level requires (tsc writes those at column 0:
+ * `const x_1 = require("./x");`, `const fs = __importStar(require("fs"));`); requires inside
+ * functions are the lazy ones: those a lean command needs are listed in LEAN_ENTRIES.
+ */
+function closure(entries) {
   const seen = new Set();
   const order = [];
   const visit = (rel) => {
     if (seen.has(rel)) return;
     seen.add(rel);
     const abs = path.join(dist, rel);
-    if (!fs.existsSync(abs)) return;
+    if (!fs.existsSync(abs)) fail(`${rel}: no such module (LEAN_ENTRIES is out of date)`);
     order.push(rel);
     const src = fs.readFileSync(abs, 'utf8');
     const re = /^(?:(?:const|var|let) [\w$]+ = (?:__importStar\(|__importDefault\()?)?require\("(\.{1,2}\/[^"]+)"\)/gm;
@@ -97,7 +121,7 @@ function hotModules() {
       if (p.startsWith(dist + path.sep) && fs.existsSync(p)) visit(path.relative(dist, p));
     }
   };
-  HOT_ENTRIES.forEach(visit);
+  [MAIN, ...entries].forEach(visit);
   return order;
 }
 
@@ -105,10 +129,21 @@ function hotModules() {
  * The manifest line holds, per module: path, size, mtime, and where its text sits in the script
  * (offset and length after the manifest line), so the loader can accept a file whose mtime
  * changed but whose text did not (a colleague's `tsc` run rewrites every file).
+ *
+ * The module system is deliberately smaller than Node's: a module is a plain {exports} object in
+ * this script's own table, and one real require (made once, for dist/src/cli/main.js) serves
+ * builtins, node_modules and files outside dist (the .node addon). Node's Module objects,
+ * createRequire and node_modules path lists per module cost ~0.1 ms each, i.e. several ms for a
+ * command that touches 40 modules. A relative or absolute id that names a module of ours (with or
+ * without `.js`, or a directory's index.js) is served from the table; one that is not in this
+ * script (the hot script holds only what the lean commands use) is read from disk and compiled
+ * into the same table, so no module of ours ever has two instances (one TsruncError class, one
+ * state store). `require.main` is undefined: main.js's `require.main === module` is false and
+ * bin/tsrunc calls cli() itself.
  */
-function buildHot(rels, id) {
+function buildScript(rels, id) {
   const manifest = [];
-  let out = '(function (__nodeRequire, __dist) {\nconst __defs = {\n';
+  let out = '(function (__nodeRequire, __dist) {\n"use strict";\nconst __defs = {\n';
   for (const rel of rels) {
     const abs = path.join(dist, rel);
     const st = fs.statSync(abs);
@@ -120,110 +155,173 @@ function buildHot(rels, id) {
     out += '\n},\n';
   }
   out += `};
-const Module = __nodeRequire('module');
+const __fs = __nodeRequire('fs');
 const __path = __nodeRequire('path');
-function __load(rel) {
-  const abs = __path.join(__dist, rel);
-  const cached = Module._cache[abs];
-  if (cached) return cached.exports;
-  const dir = __path.dirname(abs);
-  const m = new Module(abs, null);
-  m.filename = abs;
-  m.paths = Module._nodeModulePaths(dir);
-  Module._cache[abs] = m;
-  const real = Module.createRequire(abs);
-  const req = function require(id) {
-    if (id.startsWith('./') || id.startsWith('../')) {
-      let p = __path.resolve(dir, id);
-      if (!p.endsWith('.js')) p += '.js';
-      const r = __path.relative(__dist, p);
-      if (Object.prototype.hasOwnProperty.call(__defs, r)) return __load(r);
+const __mods = Object.create(null);
+const __prefix = __dist + '/';
+let __real;
+function __realRequire(id) {
+  if (__real === undefined) __real = __nodeRequire('module').createRequire(__prefix + ${JSON.stringify(MAIN)});
+  return __real(id);
+}
+/** A module of ours that this script does not hold: compiled from its file, as Node would. */
+function __fromDisk(rel) {
+  let text;
+  try {
+    if (!__fs.statSync(__prefix + rel).isFile()) return false;
+    text = __fs.readFileSync(__prefix + rel, 'utf8');
+  } catch {
+    return false;
+  }
+  __defs[rel] = __nodeRequire('vm').compileFunction(text, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: __prefix + rel });
+  return true;
+}
+function __require(dir, id) {
+  const c = id.charCodeAt(0);
+  if (c === 46 /* . */ || c === 47 /* / */) {
+    const abs = c === 47 ? id : __path.resolve(dir, id);
+    if (abs.startsWith(__prefix)) {
+      const rel = abs.slice(__prefix.length);
+      // Node's order for a file id: as given, with .js, then as a directory's index.js.
+      for (const r of rel.endsWith('.js') ? [rel] : [rel + '.js', rel + '/index.js']) {
+        if (__defs[r] !== undefined || __fromDisk(r)) return __load(r);
+      }
     }
-    return real(id);
-  };
-  req.resolve = real.resolve;
-  req.cache = Module._cache;
-  req.main = real.main;
+    return __realRequire(abs);
+  }
+  return __realRequire(id);
+}
+function __load(rel) {
+  const hit = __mods[rel];
+  if (hit !== undefined) return hit.exports;
+  const abs = __prefix + rel;
+  const dir = abs.slice(0, abs.lastIndexOf('/'));
+  const m = { id: abs, filename: abs, exports: {}, loaded: false };
+  __mods[rel] = m;
+  const req = function require(id) { return __require(dir, id); };
   try {
     __defs[rel].call(m.exports, m.exports, req, m, abs, dir);
   } catch (e) {
-    delete Module._cache[abs];
+    delete __mods[rel];
     throw e;
   }
   m.loaded = true;
   return m.exports;
 }
-return __load('src/cli/main.js');
+return __load(${JSON.stringify(MAIN)});
 })`;
+  const nonAscii = /[^\x00-\x7f]/.exec(out);
+  if (nonAscii) {
+    // Not an error, but a cost at every call: V8 then holds the whole script as a two-byte string.
+    const where = manifest.filter((f) => f[3] <= nonAscii.index).pop();
+    console.warn(`gen-bin: warning: ${JSON.stringify(nonAscii[0])} in dist/${where ? where[0] : '(loader)'}: write non-ASCII characters as \\u escapes`);
+  }
   return `// ${JSON.stringify({ id, files: manifest })}\n${out}`;
 }
 
-const rels = hotModules();
-const hotFile = path.join(dist, HOT);
-const cacheFile = path.join(dist, CACHE);
-const buildId = require('crypto').randomBytes(12).toString('hex');
-const cacheHeader = Buffer.from(`tsrunc-hot ${buildId}\n`);
-const hotSrc = buildHot(rels, buildId);
-writeAtomic(hotFile, hotSrc, 0o644);
-try { fs.rmSync(cacheFile, { force: true }); } catch { /* none */ }
+// ---- 3. code caches, warmed in this process ------------------------------------------------------
 
-// ---- 3. code cache, warmed in this process -------------------------------------------------------
-
-async function warm() {
+/**
+ * V8's code cache holds the functions compiled when it is made: run, in this process, the paths
+ * that need no root and touch nothing outside a temp dir, so that their functions are in it (the
+ * rest compile lazily on first call, as without a cache). The lean commands' error paths for the
+ * hot script; for the full one also `spec` + `explain`, i.e. config.json validation and the plan
+ * compiler: most of what create and run do in JavaScript.
+ */
+async function warm(src, file, full) {
   const vm = require('vm');
-  const script = new vm.Script(hotSrc, { filename: hotFile });
+  const script = new vm.Script(src, { filename: file });
   const main = script.runInThisContext()(require, dist);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-gen-bin-'));
   const sink = { write() {}, isTTY: false };
   const io = { ...main.defaultIo(), stdout() {}, stderr: sink };
   try {
     const root = path.join(tmp, 'root');
-    for (const argv of [
+    const bundle = path.join(tmp, 'bundle');
+    fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
+    const runs = [
       ['--root', root, 'list'], ['--root', root, 'list', '--format', 'json'], ['--root', root, 'state', 'x'],
       ['--root', root, 'start', 'x'], ['--root', root, 'kill', 'x', 'KILL'], ['--root', root, 'delete', 'x'],
       ['--root', root, 'delete', '--force', 'x'], ['--root', root, '--log-format', 'json', 'state', 'x'],
-    ]) {
-      await main.main(argv, io);
+    ];
+    if (full) {
+      runs.push(
+        ['--root', root, 'spec', '--bundle', bundle],
+        ['--root', root, 'explain', '--bundle', bundle, 'x'],
+        ['--root', root, 'explain', '--bundle', bundle, '--format', 'json', 'x'],
+        ['--root', root, 'exec', 'x', 'true'],
+        ['--root', root, 'create', '--bundle', path.join(tmp, 'none'), 'x'],
+      );
     }
+    for (const argv of runs) await main.main(argv, io);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  writeAtomic(cacheFile, Buffer.concat([cacheHeader, script.createCachedData()]), 0o644);
+  return script.createCachedData();
 }
+
+const SCRIPTS = [
+  { name: 'tsrunc-hot', rels: closure(LEAN_ENTRIES), full: false },
+  { name: 'tsrunc-full', rels: allModules(), full: true },
+];
 
 // ---- 4. bin/tsrunc ------------------------------------------------------------------------------
 
 const node = process.execPath;
 if (/\s/.test(node) || node.length > 120) fail(`cannot put ${JSON.stringify(node)} in a shebang line`);
+const { GLOBAL_FLAGS } = require(path.join(dist, 'src', 'cli', 'table.js'));
+const valueFlags = GLOBAL_FLAGS.filter((f) => f.type === 'string').flatMap((f) => [f.name, ...(f.aliases ?? [])]);
 const bin = `#!${node}
 'use strict';
-// Generated by scripts/gen-bin.js; do not edit. Loads dist/${HOT} (one script + V8 code cache)
-// when all the files it was built from are unchanged, else dist/src/cli/main.js.
+// Generated by scripts/gen-bin.js; do not edit. Loads dist/tsrunc-hot.js (lean commands) or
+// dist/tsrunc-full.js (one script each + V8 code cache) when all the files it was built from are
+// unchanged, else dist/src/cli/main.js.
 const fs = require('fs');
 const path = require('path');
 const dist = path.join(path.dirname(fs.realpathSync(__filename)), '..', 'dist');
 
-function hot() {
+/** The command's name: the first argument that is neither a global flag nor a global flag's value. */
+function commandName(argv) {
+  const withValue = ${JSON.stringify(valueFlags)};
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return argv[i + 1];
+    if (a[0] !== '-') return a;
+    const name = a.replace(/^--?/, '');
+    if (!name.includes('=') && withValue.includes(name)) i++;
+  }
+  return undefined;
+}
+
+function hot(name) {
   if (process.env.TSRUNC_NO_BUNDLE) return undefined;
-  const file = path.join(dist, ${JSON.stringify(HOT)});
+  const file = path.join(dist, name + '.js');
   let src;
   try { src = fs.readFileSync(file, 'utf8'); } catch { return undefined; }
   const base = src.indexOf('\\n') + 1;
   let manifest;
   try { manifest = JSON.parse(src.slice(3, base - 1)); } catch { return undefined; }
-  // Fresh if every file is unchanged: same size and mtime, or same text (rewritten by tsc).
-  for (const [rel, size, mtime, off, len] of manifest.files) {
-    const f = path.join(dist, rel);
-    let st;
-    try { st = fs.statSync(f); } catch { return undefined; }
-    if (st.size !== size) return undefined;
-    if (st.mtimeMs !== mtime) {
-      try { if (fs.readFileSync(f, 'utf8') !== src.substr(base + off, len)) return undefined; } catch { return undefined; }
+  // Fresh if every file is unchanged: same size and mtime, or same text (rewritten by tsc). tsc
+  // (a whole, non-incremental run, as this project's build does) rewrites every file it emits, so
+  // the first file's size and mtime unchanged mean that tsc has not run since the script was made:
+  // one stat instead of one per module.
+  const files = manifest.files;
+  let st0;
+  try { st0 = fs.statSync(path.join(dist, files[0][0])); } catch { return undefined; }
+  if (st0.size !== files[0][1] || st0.mtimeMs !== files[0][2]) {
+    for (const [rel, size, mtime, off, len] of files) {
+      const f = path.join(dist, rel);
+      let st;
+      try { st = fs.statSync(f); } catch { return undefined; }
+      if (st.size !== size) return undefined;
+      if (st.mtimeMs !== mtime) {
+        try { if (fs.readFileSync(f, 'utf8') !== src.substr(base + off, len)) return undefined; } catch { return undefined; }
+      }
     }
   }
   // The cache is only used if it was made from this very build of the script (V8 itself checks
   // little more than the source length).
-  const cacheFile = path.join(dist, ${JSON.stringify(CACHE)});
+  const cacheFile = path.join(dist, name + '.cache');
   const header = Buffer.from('tsrunc-hot ' + manifest.id + '\\n');
   let cachedData;
   try {
@@ -244,11 +342,26 @@ function hot() {
   return script.runInThisContext()(require, dist);
 }
 
-(hot() || require(path.join(dist, 'src', 'cli', 'main.js'))).cli();
+const lean = ${JSON.stringify(LEAN)}.includes(commandName(process.argv));
+(hot(lean ? 'tsrunc-hot' : 'tsrunc-full') || require(path.join(dist, 'src', 'cli', 'main.js'))).cli();
 `;
-fs.mkdirSync(path.join(repo, 'bin'), { recursive: true });
-writeAtomic(path.join(repo, 'bin', 'tsrunc'), bin, 0o755);
 
-warm().then(() => {
-  console.log(`gen-bin: wrote bin/tsrunc (node ${node}, commit ${commit}), dist/${HOT} (${rels.length} modules) and dist/${CACHE}`);
-}, (e) => fail(`warming the code cache: ${e && e.stack ? e.stack : e}`));
+async function build() {
+  for (const old of ['tsrunc-hot.js', 'tsrunc-hot.cache', 'tsrunc-full.js', 'tsrunc-full.cache']) {
+    fs.rmSync(path.join(dist, old), { force: true });
+  }
+  for (const sc of SCRIPTS) {
+    const file = path.join(dist, `${sc.name}.js`);
+    const buildId = require('crypto').randomBytes(12).toString('hex');
+    const src = buildScript(sc.rels, buildId);
+    writeAtomic(file, src, 0o644);
+    const data = await warm(src, file, sc.full);
+    writeAtomic(path.join(dist, `${sc.name}.cache`), Buffer.concat([Buffer.from(`tsrunc-hot ${buildId}\n`), data]), 0o644);
+  }
+  fs.mkdirSync(path.join(repo, 'bin'), { recursive: true });
+  writeAtomic(path.join(repo, 'bin', 'tsrunc'), bin, 0o755);
+}
+
+build().then(() => {
+  console.log(`gen-bin: wrote bin/tsrunc (node ${node}, commit ${commit}), ${SCRIPTS.map((sc) => `dist/${sc.name}.js (${sc.rels.length} modules) + .cache`).join(', ')}`);
+}, (e) => fail(`building the scripts: ${e && e.stack ? e.stack : e}`));

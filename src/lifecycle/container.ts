@@ -17,6 +17,13 @@ import type { Native } from '../sys/native';
 /** The runtime-spec version tsrunc implements (state.json `ociVersion`). */
 export const OCI_VERSION = '1.3.0';
 
+/**
+ * `<dir>/creating.json`: the cgroup record of a container being created, so that a `delete --force`
+ * after a killed create knows which cgroup to empty and remove. Written by create in its own fresh
+ * directory (made by an exclusive mkdir), so O_EXCL is enough.
+ */
+export const CREATING_FILE = 'creating.json';
+
 export const native = (): Native => (require('../sys/native') as typeof import('../sys/native')).loadNative();
 
 /** The addon's eBPF functions, loaded only if a v2 device program is actually attached. */

@@ -7,7 +7,7 @@ import { TsruncError, causeText, isErrnoLike } from '../errors';
 import { StateStore, writePidFile, type StateRecord } from '../state/store';
 import { validateId } from '../state/id';
 import { pidStartTime } from '../sys/proc';
-import { OCI_VERSION, lazyBpf, lockId, native, rfc3339Nano } from './container';
+import { CREATING_FILE, OCI_VERSION, lazyBpf, lockId, native, rfc3339Nano } from './container';
 import type { CreateOptions, GlobalOptions } from './api';
 import type { CgroupManager } from '../cgroup/manager';
 import type { Native } from '../sys/native';
@@ -460,12 +460,6 @@ function sendSeccompListener(n: Native, p: Prepared, id: string, pid: number, fd
   }
 }
 
-/**
- * `<dir>/creating.json`: the cgroup record of a container being created, so that a `delete --force`
- * after a killed create knows which cgroup to empty and remove. Our own fresh directory (made by an
- * exclusive mkdir), so O_EXCL is enough.
- */
-export const CREATING_FILE = 'creating.json';
 
 function writeCreating(store: StateStore, id: string, cgroup: unknown, hostMounts?: import('./hostmounts').HostMounts): void {
   const file = path.join(store.dir(id), CREATING_FILE);

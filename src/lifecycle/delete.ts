@@ -6,8 +6,7 @@ import { TsruncError, causeText, isErrnoLike } from '../errors';
 import { StateStore, type StateRecord } from '../state/store';
 import { validateId } from '../state/id';
 import { checkTransition } from './status';
-import { cgroupFrom, destroy, native, removeDir, statusOf, withLock } from './container';
-import { CREATING_FILE } from './create';
+import { CREATING_FILE, cgroupFrom, destroy, native, removeDir, statusOf, withLock } from './container';
 import type { DeleteOptions, GlobalOptions } from './api';
 
 /**

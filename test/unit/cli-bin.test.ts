@@ -91,102 +91,147 @@ test('spec writes config.json in the cwd and refuses a second time', () => {
   assert.match(r.err, /msg="File config.json exists. Remove it first"/);
 });
 
-// What the hot commands load: only their own command module, never yargs, ajv, a schema/validator
-// module or the help text (whatever the lifecycle library loads counts too); through the plain
-// files and through bin/tsrunc's hot script (whose modules are registered in require.cache).
+// What the lean commands load: only their own command module, never yargs, ajv, a schema/validator
+// module or the help text (whatever the lifecycle library loads counts too). Through the plain
+// files, Node's require.cache lists them all. Through bin/tsrunc, the modules of ours live in the
+// hot script's own table; a preload records which script bin/tsrunc compiled (vm.Script) and any
+// module of ours the script had to read from disk (vm.compileFunction): none, for these commands.
 const HOT_COMMANDS = [['state', 'nope'], ['start', 'nope'], ['kill', 'nope', '9'], ['delete', 'nope'], ['list']];
 for (const via of ['plain', 'bin'] as const) {
   for (const argv of HOT_COMMANDS) {
     test(`${argv[0]} (${via}) loads no parser library, validator or other command`, () => {
       const root = path.join(tmp, 'root');
       const preload = path.join(tmp, 'dump-modules.js');
-      fs.writeFileSync(preload, `process.on('exit', () => { require('fs').writeSync(3, JSON.stringify(Object.keys(require.cache))); });\n`);
+      fs.writeFileSync(preload, `
+const vm = require('vm');
+const scripts = [], fromDisk = [];
+const Script = vm.Script;
+vm.Script = function (src, o) { scripts.push(o && o.filename); return new Script(src, o); };
+const compileFunction = vm.compileFunction;
+vm.compileFunction = function (src, params, o) { fromDisk.push(o && o.filename); return compileFunction(src, params, o); };
+process.on('exit', () => { require('fs').writeSync(3, JSON.stringify({ cache: Object.keys(require.cache), scripts, fromDisk })); });
+`);
       const args = via === 'plain'
         ? ['-r', preload, '-e', `require(${JSON.stringify(MAIN)}).cli(${JSON.stringify(['--root', root, ...argv])});`]
         : ['-r', preload, path.join(REPO, 'bin', 'tsrunc'), '--root', root, ...argv];
       const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'], timeout: 30_000 });
-      const loaded = JSON.parse((r.output[3] as unknown as string) || '[]') as string[];
-      assert.ok(loaded.length > 0, `no module list: ${r.stderr}`);
-      const own = loaded.filter((f) => f.includes(path.join('dist', 'src', 'cli', 'commands'))).map((f) => path.basename(f));
-      if (via === 'plain') assert.deepEqual(own.filter((f) => f !== 'common.js').sort(), [`${argv[0]}.js`]);
-      else assert.ok(own.includes(`${argv[0]}.js`), JSON.stringify(own));
+      const seen = JSON.parse((r.output[3] as unknown as string) || '{}') as { cache: string[]; scripts: string[]; fromDisk: string[] };
+      assert.ok(seen.cache?.length > 0, `no module list: ${r.stderr}`);
+      let loaded = seen.cache;
+      if (via === 'plain') {
+        const own = loaded.filter((f) => f.includes(path.join('dist', 'src', 'cli', 'commands'))).map((f) => path.basename(f));
+        assert.deepEqual(own.filter((f) => f !== 'common.js').sort(), [`${argv[0]}.js`]);
+      } else {
+        assert.deepEqual(seen.scripts, [path.join(REPO, 'dist', 'tsrunc-hot.js')]);
+        assert.deepEqual(seen.fromDisk, [], 'modules the hot script lacks (LEAN_ENTRIES in scripts/gen-bin.js)');
+        assert.deepEqual(loaded.filter((f) => f.includes(`${path.sep}dist${path.sep}`)), [], 'modules of ours loaded by Node itself');
+        const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'dist', 'tsrunc-hot.js'), 'utf8').split('\n')[0]!.slice(3)) as { files: [string][] };
+        loaded = [...loaded, ...manifest.files.map((f) => f[0])];
+      }
       for (const f of loaded) {
         assert.doesNotMatch(f, /node_modules[/\\](yargs|yargs-parser|ajv)|[/\\]schemas?[/\\]|valid|[/\\]cli[/\\]help\.js$/, f);
       }
-      if (via === 'bin') assert.ok(loaded.some((f) => f.endsWith(path.join('dist', 'src', 'cli', 'main.js'))), 'hot modules are registered under their real names');
     });
   }
 }
 
-// bin/tsrunc's loader, on a private copy of the build (package.json, scripts/, dist/src).
-// "The hot script ran" is observed two ways: a marker placed only in the hot script shows up, and
-// a missing code cache gets written on exit (only the hot path does that).
-test('hot script: used when fresh (also after a same-text rewrite), bypassed when stale or TSRUNC_NO_BUNDLE is set; code cache', () => {
-  const copy = path.join(tmp, 'repo');
-  fs.mkdirSync(path.join(copy, 'scripts'), { recursive: true });
-  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
-  fs.copyFileSync(path.join(REPO, 'scripts', 'gen-bin.js'), path.join(copy, 'scripts', 'gen-bin.js'));
-  fs.cpSync(path.join(REPO, 'dist', 'src'), path.join(copy, 'dist', 'src'), { recursive: true });
-  execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
-  const bin = path.join(copy, 'bin', 'tsrunc');
-  const hot = path.join(copy, 'dist', 'tsrunc-hot.js');
-  const cache = path.join(copy, 'dist', 'tsrunc-hot.cache');
-  const table = path.join(copy, 'dist', 'src', 'cli', 'table.js');
-  const version = (env: NodeJS.ProcessEnv = {}) => {
-    const r = spawnSync(bin, ['--version'], { encoding: 'utf8', env: { ...process.env, ...env } });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.split(' ')[0];
-  };
-  /** Runs `state x` without a code cache; true if the run wrote one (i.e. the hot script ran). */
-  const hotRan = (env: NodeJS.ProcessEnv = {}) => {
-    fs.rmSync(cache, { force: true });
-    assert.equal(spawnSync(bin, ['state', 'x'], { encoding: 'utf8', env: { ...process.env, ...env } }).status, 1);
-    return fs.existsSync(cache);
-  };
-
-  // The cache made at build time is accepted (not rewritten).
-  assert.equal(version(), 'tsrunc');
-  const built = fs.readFileSync(cache);
-  assert.equal(spawnSync(bin, ['state', 'x'], { encoding: 'utf8' }).status, 1);
-  assert.ok(fs.readFileSync(cache).equals(built), 'the build-time code cache was rejected');
-
-  // The hot script's own text is what runs (without a cache: V8 would accept the old one for a
-  // source of the same length).
-  const original = fs.readFileSync(hot, 'utf8');
-  const marked = original.replace("exports.PROG = 'tsrunc';", "exports.PROG = 'tsHOTc';");
-  assert.notEqual(marked, original, 'marker not placed');
-  fs.writeFileSync(hot, marked);
-  fs.rmSync(cache);
-  assert.equal(version(), 'tsHOTc');
-  const renewed = fs.readFileSync(cache);
-  assert.ok(renewed.length > 100, 'no cache written after a run without one');
-  assert.equal(version(), 'tsHOTc');
-  assert.ok(fs.readFileSync(cache).equals(renewed), 'the renewed cache was not accepted');
-  assert.equal(version({ TSRUNC_NO_BUNDLE: '1' }), 'tsrunc');
-  assert.equal(hotRan({ TSRUNC_NO_BUNDLE: '1' }), false);
-  fs.writeFileSync(hot, original);
-
-  // A cache from another build (other id) is ignored and replaced.
-  assert.equal(hotRan(), true);
-  const good = fs.readFileSync(cache);
-  const foreign = Buffer.concat([Buffer.from('tsrunc-hot 000000000000000000000000\n'), good.subarray(good.indexOf(10) + 1)]);
-  fs.writeFileSync(cache, foreign);
-  assert.equal(version(), 'tsrunc');
-  assert.ok(!fs.readFileSync(cache).equals(foreign), 'a foreign cache must be replaced');
-
-  // Rewritten with the same text (what every tsc run does): still fresh.
-  const later = new Date(Date.now() + 5000);
-  fs.utimesSync(table, later, later);
-  assert.equal(hotRan(), true);
-
-  // Different text of the same size: stale, the plain files run.
-  fs.writeFileSync(table, fs.readFileSync(table, 'utf8').replace("exports.PROG = 'tsrunc';", "exports.PROG = 'tsNEWc';"));
-  assert.equal(version(), 'tsNEWc');
-  assert.equal(hotRan(), false);
-
-  // Regenerated: fresh again, with the new text.
-  execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
-  assert.equal(version(), 'tsNEWc');
-  assert.ok(fs.readFileSync(hot, 'utf8').includes("'tsNEWc'"));
-  assert.equal(hotRan(), true);
+test('bin/tsrunc picks the hot script for the lean commands only, past the global flags', () => {
+  const preload = path.join(tmp, 'dump-scripts.js');
+  fs.writeFileSync(preload, `
+const vm = require('vm');
+const Script = vm.Script;
+vm.Script = function (src, o) { require('fs').writeSync(3, require('path').basename(o.filename)); return new Script(src, o); };
+`);
+  const picked = (...argv: string[]) =>
+    spawnSync(process.execPath, ['-r', preload, path.join(REPO, 'bin', 'tsrunc'), ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] }).output[3];
+  const root = path.join(tmp, 'root');
+  assert.equal(picked('--root', root, 'state', 'x'), 'tsrunc-hot.js');
+  assert.equal(picked('--debug', '--log', path.join(tmp, 'log'), '--log-format=json', '--root', root, 'delete', 'x'), 'tsrunc-hot.js');
+  assert.equal(picked('-root', root, 'list'), 'tsrunc-hot.js');
+  assert.equal(picked('--root', 'state', 'run', 'x'), 'tsrunc-full.js'); // the root dir is named "state"
+  assert.equal(picked('--root', root, 'create', 'state'), 'tsrunc-full.js');
+  assert.equal(picked('--version'), 'tsrunc-full.js');
 });
+
+// bin/tsrunc's loader, on a private copy of the build (package.json, scripts/, dist/src and
+// dist/schemas), for each of the two scripts and a command that runs it.
+// "The script ran" is observed two ways: a marker placed only in that script shows up, and a
+// missing code cache gets written on exit (only the script's path does that).
+for (const sc of [
+  { name: 'tsrunc-full', argv: ['--version'], rc: 0, text: "exports.PROG = 'tsrunc';", marked: "exports.PROG = 'tsHOTc';", shows: 'tsHOTc' },
+  { name: 'tsrunc-hot', argv: ['state', 'x'], rc: 1, text: "'container does not exist'", marked: "'container does not EXIST'", shows: 'container does not EXIST' },
+]) {
+  test(`${sc.name}: used when fresh (also after a same-text rewrite), bypassed when stale or TSRUNC_NO_BUNDLE is set; code cache`, () => {
+    const copy = path.join(tmp, `repo-${sc.name}`);
+    fs.mkdirSync(path.join(copy, 'scripts'), { recursive: true });
+    fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
+    fs.copyFileSync(path.join(REPO, 'scripts', 'gen-bin.js'), path.join(copy, 'scripts', 'gen-bin.js'));
+    for (const d of ['src', 'schemas']) fs.cpSync(path.join(REPO, 'dist', d), path.join(copy, 'dist', d), { recursive: true });
+    execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
+    const bin = path.join(copy, 'bin', 'tsrunc');
+    const script = path.join(copy, 'dist', `${sc.name}.js`);
+    const cache = path.join(copy, 'dist', `${sc.name}.cache`);
+    const mainJs = path.join(copy, 'dist', 'src', 'cli', 'main.js');
+    const owners = (sc.name === 'tsrunc-full' ? ['cli/table.js'] : ['lifecycle/container.js', 'state/store.js']).map((f) => path.join(copy, 'dist', 'src', f));
+    const root = path.join(copy, 'root');
+    /** What the command printed: stdout and stderr. */
+    const output = (env: NodeJS.ProcessEnv = {}) => {
+      const r = spawnSync(bin, ['--root', root, ...sc.argv], { encoding: 'utf8', env: { ...process.env, ...env } });
+      assert.equal(r.status, sc.rc, r.stderr);
+      return r.stdout + r.stderr;
+    };
+    const marked = (env: NodeJS.ProcessEnv = {}) => output(env).includes(sc.shows);
+    /** Runs the command without a code cache; true if the run wrote one (i.e. the script ran). */
+    const ran = (env: NodeJS.ProcessEnv = {}) => {
+      fs.rmSync(cache, { force: true });
+      output(env);
+      return fs.existsSync(cache);
+    };
+    assert.ok(fs.readFileSync(script, 'utf8').includes(sc.text), 'marker text not in the script');
+
+    // The cache made at build time is accepted (not rewritten).
+    const built = fs.readFileSync(cache);
+    output();
+    assert.ok(fs.readFileSync(cache).equals(built), 'the build-time code cache was rejected');
+
+    // The script's own text is what runs (without a cache: V8 would accept the old one for a
+    // source of the same length).
+    const original = fs.readFileSync(script, 'utf8');
+    fs.writeFileSync(script, original.split(sc.text).join(sc.marked));
+    fs.rmSync(cache);
+    assert.equal(marked(), true);
+    const renewed = fs.readFileSync(cache);
+    assert.ok(renewed.length > 100, 'no cache written after a run without one');
+    assert.equal(marked(), true);
+    assert.ok(fs.readFileSync(cache).equals(renewed), 'the renewed cache was not accepted');
+    assert.equal(marked({ TSRUNC_NO_BUNDLE: '1' }), false);
+    assert.equal(ran({ TSRUNC_NO_BUNDLE: '1' }), false);
+    fs.writeFileSync(script, original);
+
+    // A cache from another build (other id) is ignored and replaced.
+    assert.equal(ran(), true);
+    const good = fs.readFileSync(cache);
+    const foreign = Buffer.concat([Buffer.from('tsrunc-hot 000000000000000000000000\n'), good.subarray(good.indexOf(10) + 1)]);
+    fs.writeFileSync(cache, foreign);
+    output();
+    assert.ok(!fs.readFileSync(cache).equals(foreign), 'a foreign cache must be replaced');
+
+    // Rewritten with the same text (what every tsc run does): still fresh.
+    const later = new Date(Date.now() + 5000);
+    for (const f of [mainJs, ...owners]) fs.utimesSync(f, later, later);
+    assert.equal(ran(), true);
+
+    // A tsc run that changed a file (tsc rewrites them all, main.js too): stale, the plain files run.
+    const after = new Date(Date.now() + 10000);
+    for (const f of owners) fs.writeFileSync(f, fs.readFileSync(f, 'utf8').split(sc.text).join(sc.marked));
+    for (const f of [mainJs, ...owners]) fs.utimesSync(f, after, after);
+    assert.equal(marked(), true);
+    assert.equal(ran(), false);
+
+    // Regenerated: fresh again, with the new text.
+    execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
+    assert.equal(marked(), true);
+    assert.ok(fs.readFileSync(script, 'utf8').includes(sc.marked));
+    assert.equal(ran(), true);
+  });
+}
