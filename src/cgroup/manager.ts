@@ -6,17 +6,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TsruncError } from '../errors';
-import { type BpfNative, compileDeviceProgram } from './bpf';
-import {
-  type DevRule, deviceTransition, emulateDeviceRules, parseDevicesList, ruleToString, sameDeviceState,
-} from './devices';
+import type { BpfNative } from './bpf';
+import type { DevRule } from './devices';
 import type { CgroupMode } from './host';
 import { type FreezerState, readFreezerState, v2Frozen } from './freezer';
 import type { CgroupRecord } from './paths';
-import { type Resources, type ResourceIo, resourcesOf } from './resources';
-import { applyV1 } from './resources-v1';
-import { applyV2 } from './resources-v2';
+import type { Resources, ResourceIo } from './resources';
 import { cgroupPathProblem } from '../state/store';
+
+// Device rules (devices.ts, bpf.ts) and resource limits (resources*.ts) are required where they are
+// applied: `delete`, `kill --all` and `state` use the manager without them, and they are the
+// larger part of its code (scripts/gen-bin.js puts what the lean commands load in one script).
 
 /** The filesystem operations the manager needs (errors: Node ErrnoException with `code`). */
 export interface CgroupFs {
@@ -328,6 +328,7 @@ export class CgroupManager {
     if (unified === undefined) {
       throw new TsruncError('E_CGROUP', 'set device rules: neither a v1 devices hierarchy nor cgroup2 is available');
     }
+    const { compileDeviceProgram } = require('./bpf') as typeof import('./bpf');
     const insns = compileDeviceProgram(rules);
     if (this.native === undefined) {
       throw new TsruncError('E_INTERNAL', `set device rules on \`${unified}\`: the native addon was not provided`);
@@ -342,6 +343,8 @@ export class CgroupManager {
   }
 
   private setDevicesV1(dir: string, rules: readonly DevRule[]): void {
+    const { deviceTransition, emulateDeviceRules, parseDevicesList, ruleToString, sameDeviceState } =
+      require('./devices') as typeof import('./devices');
     const list = path.join(dir, 'devices.list');
     const target = emulateDeviceRules(rules);
     let current;
@@ -378,14 +381,14 @@ export class CgroupManager {
       exists: (p) => this.fs.exists(p),
       warn: o.warn ?? (() => {}),
     };
-    const res = resourcesOf(r);
+    const res = (require('./resources') as typeof import('./resources')).resourcesOf(r);
     if (this.mode === 'v2') {
-      applyV2(res, this.paths[''], io, { update: o.update });
+      (require('./resources-v2') as typeof import('./resources-v2')).applyV2(res, this.paths[''], io, { update: o.update });
       return;
     }
     const v1: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.paths)) if (k !== '') v1[k] = v;
-    applyV1(res, v1, io, { update: o.update });
+    (require('./resources-v1') as typeof import('./resources-v1')).applyV1(res, v1, io, { update: o.update });
   }
 
   // ---- freezer -----------------------------------------------------------------------------

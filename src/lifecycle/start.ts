@@ -7,7 +7,6 @@ import { checkTransition } from './status';
 import { destroy, native, statusOf, withContainer } from './container';
 import type { GlobalOptions } from './api';
 import { pidStartTime } from '../sys/proc';
-import { bindNotifySocket, notifySetup, relayNotifySync } from './notify';
 
 /**
  * Start the container. A failed startContainer hook (reported by the init through exec.fifo) or
@@ -63,8 +62,10 @@ export function startRec(g: GlobalOptions, store: StateStore, rec: StateRecord, 
  * READY (or its exit) and relays it (src/lifecycle/notify.ts), without holding the container's lock.
  */
 export function start(g: GlobalOptions, id: string): void {
+  // notify.ts only with NOTIFY_SOCKET: a plain start does not load it.
+  const notify = () => require('./notify') as typeof import('./notify');
   const relay = withContainer(g, id, (c) => {
-    const ns = notifySetup(c.store, id);
+    const ns = process.env.NOTIFY_SOCKET ? notify().notifySetup(c.store, id) : undefined;
     if (!ns) {
       startRec(g, c.store, c.rec);
       return undefined;
@@ -80,7 +81,7 @@ export function start(g: GlobalOptions, id: string): void {
     let sock = -1;
     try {
       if (pidStartTime(c.rec.pid) !== c.rec.pidStartTime) throw new TsruncError('E_STATUS', 'cannot start a container that has stopped');
-      sock = bindNotifySocket(n, ns);
+      sock = notify().bindNotifySocket(n, ns);
       startRec(g, c.store, c.rec, pidfd);
     } catch (e) {
       if (sock >= 0) fs.closeSync(sock);
@@ -91,7 +92,7 @@ export function start(g: GlobalOptions, id: string): void {
   });
   if (!relay) return;
   try {
-    relayNotifySync(native(), relay.ns, relay.sock, relay.pidfd, relay.pid);
+    notify().relayNotifySync(native(), relay.ns, relay.sock, relay.pidfd, relay.pid);
   } finally {
     fs.closeSync(relay.pidfd);
   }
