@@ -51,9 +51,13 @@ export class Dockerd {
     this.execRoot = path.join(dir, 'exec');
   }
 
-  /** tsrunc's --root as Docker passes it for the runtime named `name`. */
-  runtimeRoot(name: string): string {
-    return path.join(this.execRoot, `runtime-${name}`, 'moby');
+  /**
+   * The --root the runtimes get (through containerd's runc shim), the same for every runtime:
+   * Docker 20.10 gives each added runtime the shim option Root = <exec-root>/runtime-runc (named
+   * after the default runtime, not the added one) and the shim appends the containerd namespace.
+   */
+  runtimeRoot(): string {
+    return path.join(this.execRoot, 'runtime-runc', this.o.namespace);
   }
 
   /** Start dockerd and wait (≤ ms) until `docker version` answers; throws with its log otherwise. */

@@ -5,8 +5,9 @@
 // use `--network none`. dockerd is stopped by its PID. A daemon that cannot start fails the suite
 // with its log: this test never passes silently.
 //
-// Docker passes `--root <exec-root>/runtime-tsrunc/moby` to tsrunc, so what tsrunc has left is
-// read with `tsrunc --root` there; the containers' cgroups live under a private cgroup parent.
+// Docker passes `--root <exec-root>/runtime-runc/<containerd namespace>` to tsrunc (daemons.ts
+// runtimeRoot), so what tsrunc has left is read with `tsrunc --root` there; the containers'
+// cgroups live under a private cgroup parent.
 // The daemon's start and stop are shared with the benchmark (daemons.ts). The last case stops
 // dockerd and checks that nothing of the suite is left (support.ts suiteLeftovers).
 import { after, before, describe, it } from 'node:test';
@@ -31,7 +32,7 @@ const daemonLog = (): string => dk?.log() ?? '';
 
 /** What the suite owns; its leftovers are checked by the last case. */
 function scope(): SuiteScope {
-  return { dir, roots: [dk!.runtimeRoot('tsrunc')], cgroupParents: [PARENT] };
+  return { dir, roots: [dk!.runtimeRoot()], cgroupParents: [PARENT] };
 }
 
 function ok(r: SpawnSyncReturns<string>, what: string): string {
@@ -54,7 +55,7 @@ function inspect(name: string, format: string): string {
 }
 
 function tsruncIds(): string[] {
-  const r = spawnSync(TSRUNC, ['--root', dk!.runtimeRoot('tsrunc'), 'list', '-q'], { encoding: 'utf8' });
+  const r = spawnSync(TSRUNC, ['--root', dk!.runtimeRoot(), 'list', '-q'], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean);
 }
 
@@ -101,6 +102,8 @@ describe('Docker (dockerd --add-runtime tsrunc)', { skip }, () => {
 
   it('docker exec (with and without -t), top, pause, unpause, stats, update --memory', () => {
     const id = runDetached('dk-exec', ['--memory', '64m', '--pids-limit', '50', '--cpus', '0.5'], ['sleep', '1000']);
+    // tsrunc runs it: its state is under the root Docker gives the runtime.
+    assert.deepEqual(tsruncIds(), [id]);
     const e = docker(['exec', 'dk-exec', 'sh', '-c', 'echo in $(hostname); exit 5']);
     assert.equal(e.status, 5, `${e.stderr}\n${daemonLog()}`);
     assert.match(e.stdout, /^in \w+/);
