@@ -116,6 +116,17 @@ export class Dockerd {
     if (r.status !== 0) throw new Error(`docker import ${image}: rc ${r.status} ${r.error?.message ?? ''}\n${r.stderr}\n--- dockerd.log\n${this.log()}`);
   }
 
+  /**
+   * Synchronous stop for an `exit` handler (no event loop left): SIGTERM to dockerd's PID, wait
+   * (≤ ms) until it is gone, then SIGKILL. dockerd stops its containers as it shuts down.
+   */
+  stopNow(ms = 20000): void {
+    const pid = this.child?.pid;
+    if (pid === undefined || !isAlive(pid)) return;
+    try { process.kill(pid, 'SIGTERM'); } catch { return; }
+    if (!pollUntil(() => !isAlive(pid), ms)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  }
+
   /** Remove every container (best effort), then stop dockerd by its PID and wait for it to exit. */
   async stop(ms = 20000): Promise<string> {
     if (!this.child) return 'not started';
