@@ -1,6 +1,6 @@
 // tsrunc vs runc vs `node empty.js`: a benchmark script (not a test). See bench/README.md.
 //
-//   npm run bench -- [--runs N] [--warmup N] [--json] [--only run,cycle,state,mem]
+//   npm run bench -- [--runs N] [--warmup N] [--json] [--only run,cycle,state,mem,ecosystem] [--ecosystem]
 //                    [--breakdown [N]] [--tsrunc PATH] [--runc PATH] [--no-reaper]
 //
 // Everything is measured in the same invocation, as interleaved runs (tsrunc, runc, node, tsrunc,
@@ -17,10 +17,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { makeBundle, repoRoot } from '../conformance/lib/rootfs';
 import type { ProbeReport } from './require-probe';
+import { benchEcosystem } from './ecosystem';
 
 // ---- options -----------------------------------------------------------------------------------
 
-const SECTIONS = ['run', 'cycle', 'state', 'mem'] as const;
+const SECTIONS = ['run', 'cycle', 'state', 'mem', 'ecosystem'] as const;
+// Slow (a dockerd and a podman): only with --only ecosystem or --ecosystem.
+const OFF_BY_DEFAULT: readonly Section[] = ['ecosystem'];
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -44,7 +47,8 @@ const USAGE = `usage: node dist/bench/bench.js [options]
   --runs N         measured runs per operation and runtime (default 20)
   --warmup N       warm-up runs per operation and runtime (default 3)
   --json           print the results as JSON instead of tables
-  --only LIST      comma-separated subset of: ${SECTIONS.join(',')} (default: all)
+  --only LIST      comma-separated subset of: ${SECTIONS.join(',')} (default: all but ecosystem)
+  --ecosystem      add the ecosystem section: docker/podman run --rm IMG true with each runtime
   --breakdown [N]  also profile N (default 5) \`tsrunc --debug run\` and \`tsrunc state\` calls:
                    phase timings from --debug and per-module require() times
   --tsrunc PATH    tsrunc executable (default <repo>/bin/tsrunc)
@@ -64,7 +68,7 @@ function parseArgs(argv: string[]): Options {
     runs: 20,
     warmup: 3,
     json: false,
-    only: new Set(SECTIONS),
+    only: new Set(SECTIONS.filter((s) => !OFF_BY_DEFAULT.includes(s))),
     breakdown: 0,
     tsrunc: path.join(root, 'bin', 'tsrunc'),
     runc: 'runc',
@@ -87,6 +91,7 @@ function parseArgs(argv: string[]): Options {
       case '--json': o.json = true; break;
       case '--no-reaper': o.reaper = false; break;
       case '--scrub-node-env': o.scrubNodeEnv = true; break;
+      case '--ecosystem': o.only.add('ecosystem'); break;
       case '--state-dir': o.stateDir = path.resolve(value() ?? ''); break;
       case '--tsrunc': o.tsrunc = path.resolve(value() ?? ''); break;
       case '--runc': o.runc = value() ?? 'runc'; break;
@@ -129,6 +134,7 @@ const r2 = (x: number): number => Math.round(x * 100) / 100;
 class BenchError extends Error {}
 
 let interrupted: NodeJS.Signals | null = null;
+let firstSignalAt = 0;
 
 /** Let signal handlers run between (never during) measured calls. */
 async function tick(): Promise<void> {
@@ -785,7 +791,10 @@ async function main(): Promise<number> {
 
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {
-      if (interrupted) process.exit(130); // second signal: give up on cleanup
+      // A Ctrl-C arrives twice at once (from the terminal, and forwarded by tsrunc-reaper): only a
+      // signal a second or more after the first gives up on cleanup.
+      if (interrupted && Date.now() - firstSignalAt >= 1000) process.exit(130);
+      if (!interrupted) firstSignalAt = Date.now();
       interrupted = sig;
     });
   }
@@ -935,6 +944,13 @@ async function main(): Promise<number> {
       notes.push(`peak RSS from /usr/bin/time -f %M, ${peak.tsrunc.length} runs each (at most 10)`);
     }
 
+    if (o.only.has('ecosystem')) {
+      await benchEcosystem({
+        runs: o.runs, warmup: o.warmup, tsrunc: o.tsrunc, runc: runcPath, env, dir: stateTmp, tick,
+        row: (op, ms) => { raw[op] = ms; rows.push(timeRow(op, ms, null, 'tsrunc', 'runc', null)); },
+        note: (n) => notes.push(n),
+      });
+    }
     if (o.breakdown > 0) bds = await breakdown(ctx);
   } catch (e) {
     failed = true;

@@ -6,7 +6,8 @@
 // remove. The pod uses the host's network namespace (no CNI set-up: nothing on the network is
 // touched). containerd runs with private root/state dirs and sockets under a temp dir; the CRI
 // streaming server (used only by Exec/Attach streams, not by ExecSync) listens on a random
-// loopback port, which containerd 1.6 cannot turn off.
+// loopback port, which containerd 1.6 cannot turn off. The last case stops containerd and checks
+// that nothing of the suite is left (support.ts suiteLeftovers).
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -14,7 +15,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRootfs } from '../../conformance/lib/rootfs';
-import { TSRUNC, cgroupDirsNamed, mountsMentioning, pollUntil, removeCgroupTreesNamed, tmpDir } from './support';
+import { TSRUNC, cgroupDirsNamed, cleanupSuite, pollUntil, stopDaemon, suiteLeftovers, tmpDir, type SuiteScope } from './support';
 import { decode, encode, mapField, unary, type Msg } from './grpc';
 
 const K8S_NS = 'k8s.io';
@@ -35,6 +36,11 @@ function log(): string {
   } catch {
     return '';
   }
+}
+
+/** What the suite owns: the pod's and its containers' cgroups are under /<PARENT>. */
+function scope(): SuiteScope {
+  return { dir, roots: [path.join(tsroot(), K8S_NS)], cgroupParents: [PARENT] };
 }
 
 /** A CRI RuntimeService call (runtime.v1). */
@@ -148,20 +154,14 @@ describe('containerd CRI (runtime handler with BinaryName = tsrunc)', { skip }, 
 
   after(async () => {
     // A failed case may leave its pod running: remove it through CRI while containerd is up.
-    for (const id of sandboxes) {
+    for (const id of daemon && daemon.exitCode === null && daemon.signalCode === null ? sandboxes : []) {
       try {
         await cri('StopPodSandbox', [[1, id]]);
         await cri('RemovePodSandbox', [[1, id]]);
       } catch { /* reported by the case */ }
     }
-    if (daemon?.pid) {
-      process.kill(daemon.pid, 'SIGTERM');
-      const t = Date.now();
-      while (Date.now() - t < 20000 && spawnSync('kill', ['-0', String(daemon.pid)]).status === 0) spawnSync('sleep', ['0.1']);
-    }
-    for (const line of mountsMentioning([dir]).values()) spawnSync('umount', ['-l', line.split(' ')[4]!]);
-    removeCgroupTreesNamed(PARENT);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (daemon) await stopDaemon(daemon);
+    if (dir) cleanupSuite(scope());
   });
 
   it('a pod sandbox and a container sharing its pid namespace: exec, stop, remove, nothing left', async () => {
@@ -198,5 +198,13 @@ describe('containerd CRI (runtime handler with BinaryName = tsrunc)', { skip }, 
     const after = spawnSync(TSRUNC, ['--root', path.join(tsroot(), K8S_NS), 'list', '-q'], { encoding: 'utf8' });
     assert.equal(after.stdout.trim(), '');
     assert.deepEqual(cgroupDirsNamed(ctrId).concat(cgroupDirsNamed(sandbox)), []);
+  });
+
+  it('after containerd stops: no state dirs, container cgroups, mounts or processes left', async () => {
+    const how = await stopDaemon(daemon!);
+    assert.match(how, /^exited/, `containerd did not stop on SIGTERM: ${how}\n${log()}`);
+    let left = suiteLeftovers(scope());
+    pollUntil(() => (left = suiteLeftovers(scope())).length === 0, 5000);
+    assert.deepEqual(left, []);
   });
 });

@@ -3,13 +3,15 @@
 // `--root R --log L --log-format json`, the pid file, and the container's stdio as pipes).
 // containerd runs with private root/state dirs and sockets under a temp dir, and is stopped by
 // its PID; the containers use a private containerd namespace so their cgroups are easy to find.
+// The last case stops containerd and checks that nothing of the suite is left (support.ts
+// suiteLeftovers).
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildRootfs, repoRoot } from '../../conformance/lib/rootfs';
-import { TSRUNC, cgroupDirsNamed, pollUntil, tmpDir } from './support';
+import { TSRUNC, cgroupDirsNamed, cleanupSuite, pollUntil, stopDaemon, suiteLeftovers, tmpDir, type SuiteScope } from './support';
 import { encode, unary } from './grpc';
 
 const NS = 'tsrunc-ctd-test';
@@ -29,6 +31,11 @@ function ctr(args: string[], timeout = 30000) {
 
 function runArgs(id: string, extra: string[], cmd: string[]): string[] {
   return ['run', ...extra, '--runc-binary', TSRUNC, '--runc-root', tsrootBase(), '--rootfs', path.join(dir, 'rootfs'), id, ...cmd];
+}
+
+/** What the suite owns: containerd's cgroupsPath is /<namespace>/<id>. */
+function scope(): SuiteScope {
+  return { dir, roots: [path.join(tsrootBase(), NS)], cgroupParents: [NS] };
 }
 
 function tsruncList(): unknown {
@@ -58,20 +65,18 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
     assert.ok(pollUntil(() => fs.existsSync(sock()) && ctr(['version']).status === 0, 20000), 'containerd did not come up');
   });
 
-  after(() => {
-    for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause', 'ctd-lim', 'ctd-upd', 'ctd-tty', 'ctd-exec', 'ctd-join']) {
-      ctr(['task', 'kill', '-s', 'KILL', id]);
-      ctr(['task', 'delete', id]);
-      ctr(['container', 'rm', id]);
+  after(async () => {
+    // Best effort, for when a case failed before the last one.
+    if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
+      for (const id of ['ctd-fg', 'ctd-bg', 'ctd-pause', 'ctd-lim', 'ctd-upd', 'ctd-tty', 'ctd-exec', 'ctd-join']) {
+        ctr(['task', 'kill', '-s', 'KILL', id]);
+        ctr(['task', 'delete', id]);
+        ctr(['container', 'rm', id]);
+      }
     }
-    if (daemon?.pid) {
-      process.kill(daemon.pid, 'SIGTERM');
-      const t = Date.now();
-      while (Date.now() - t < 10000 && spawnSync('kill', ['-0', String(daemon.pid)]).status === 0) spawnSync('sleep', ['0.1']);
-    }
-    // runc (and tsrunc) leave the parent cgroup `/<namespace>` in place: remove ours.
-    for (const d of cgroupDirsNamed(NS)) fs.rmdirSync(d);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (daemon) await stopDaemon(daemon, 10000);
+    // runc (and tsrunc) leave the parent cgroup `/<namespace>` in place: cleanupSuite removes it.
+    if (dir) cleanupSuite(scope());
   });
 
   it('ctr run --rm: output reaches ctr, the exit code is the container\'s, nothing is left', () => {
@@ -215,5 +220,13 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
     assert.equal(ctr(['container', 'rm', id]).status, 0);
     assert.equal(tsruncList(), null);
     assert.deepEqual(cgroupDirsNamed(id), []);
+  });
+
+  it('after containerd stops: no state dirs, container cgroups, mounts or processes left', async () => {
+    const how = await stopDaemon(daemon!, 10000);
+    assert.match(how, /^exited/, `containerd did not stop on SIGTERM: ${how}`);
+    let left = suiteLeftovers(scope());
+    pollUntil(() => (left = suiteLeftovers(scope())).length === 0, 5000);
+    assert.deepEqual(left, []);
   });
 });

@@ -5,18 +5,19 @@
 // use `--network none`. dockerd is stopped by its PID. A daemon that cannot start fails the suite
 // with its log: this test never passes silently.
 //
-// Docker passes `--root <exec-root>/runtime-tsrunc/moby` to tsrunc, so what tsrunc has left is
-// read with `tsrunc --root` there; the containers' cgroups live under a private cgroup parent.
+// Docker passes `--root <exec-root>/runtime-runc/<containerd namespace>` to tsrunc (daemons.ts
+// runtimeRoot), so what tsrunc has left is read with `tsrunc --root` there; the containers'
+// cgroups live under a private cgroup parent.
+// The daemon's start and stop are shared with the benchmark (daemons.ts). The last case stops
+// dockerd and checks that nothing of the suite is left (support.ts suiteLeftovers).
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRootfs } from '../../conformance/lib/rootfs';
-import { TSRUNC, cgroupDirsNamed, mountsMentioning, pollUntil, removeCgroupTreesNamed, tmpDir } from './support';
+import { DOCKER, DOCKERD, Dockerd } from './daemons';
+import { TSRUNC, cgroupDirsNamed, cleanupSuite, pollUntil, suiteLeftovers, tmpDir, type SuiteScope } from './support';
 
-const DOCKERD = '/usr/sbin/dockerd';
-const DOCKER = '/usr/bin/docker'; // Debian's client, the daemon's own version
 const PARENT = 'tsrunc-docker-test';
 const IMAGE = 'tsrunc-busybox';
 const skip = process.getuid?.() !== 0 ? 'needs root' : false;
@@ -24,22 +25,14 @@ const skip = process.getuid?.() !== 0 ? 'needs root' : false;
 let dir = '';
 // dockerd makes a `docker` cgroup of its own even with --cgroup-parent: removed after, unless it was there.
 const hadDockerCgroup = cgroupDirsNamed('docker').length > 0;
-let daemon: ChildProcess | undefined;
-const sock = () => path.join(dir, 'docker.sock');
+let dk: Dockerd | undefined;
+const sock = () => dk!.sock;
+const docker = (args: string[], timeout = 60000): SpawnSyncReturns<string> => dk!.docker(args, timeout);
+const daemonLog = (): string => dk?.log() ?? '';
 
-function docker(args: string[], timeout = 60000, input?: string): SpawnSyncReturns<string> {
-  return spawnSync(DOCKER, ['-H', `unix://${sock()}`, ...args], {
-    encoding: 'utf8', timeout, input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, DOCKER_CONFIG: path.join(dir, 'client') },
-  });
-}
-
-function daemonLog(): string {
-  try {
-    return fs.readFileSync(path.join(dir, 'dockerd.log'), 'utf8').slice(-4000);
-  } catch {
-    return '';
-  }
+/** What the suite owns; its leftovers are checked by the last case. */
+function scope(): SuiteScope {
+  return { dir, roots: [dk!.runtimeRoot()], cgroupParents: [PARENT] };
 }
 
 function ok(r: SpawnSyncReturns<string>, what: string): string {
@@ -62,7 +55,7 @@ function inspect(name: string, format: string): string {
 }
 
 function tsruncIds(): string[] {
-  const r = spawnSync(TSRUNC, ['--root', path.join(dir, 'exec', 'runtime-tsrunc', 'moby'), 'list', '-q'], { encoding: 'utf8' });
+  const r = spawnSync(TSRUNC, ['--root', dk!.runtimeRoot(), 'list', '-q'], { encoding: 'utf8' });
   return r.stdout.split('\n').filter(Boolean);
 }
 
@@ -78,43 +71,17 @@ describe('Docker (dockerd --add-runtime tsrunc)', { skip }, () => {
   before(() => {
     assert.ok(fs.existsSync(DOCKERD) && fs.existsSync(DOCKER), 'docker.io is not installed (npm run setup installs it)');
     dir = tmpDir('tsrunc-dk');
-    fs.mkdirSync(path.join(dir, 'client'));
-    fs.writeFileSync(path.join(dir, 'daemon.json'), '{}\n');
-    const log = fs.openSync(path.join(dir, 'dockerd.log'), 'w');
-    daemon = spawn(DOCKERD, [
-      '--config-file', path.join(dir, 'daemon.json'),
-      '--data-root', path.join(dir, 'data'), '--exec-root', path.join(dir, 'exec'),
-      '--pidfile', path.join(dir, 'docker.pid'), '-H', `unix://${sock()}`,
-      '--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-masq=false',
-      '--exec-opt', 'native.cgroupdriver=cgroupfs', '--cgroup-parent', PARENT,
-      '--containerd-namespace', 'tsrunc-dk', '--containerd-plugins-namespace', 'tsrunc-dk-plugins',
-      '--add-runtime', `tsrunc=${TSRUNC}`,
-    ], { stdio: ['ignore', log, log] });
-    fs.closeSync(log);
-    const up = pollUntil(() => fs.existsSync(sock()) && docker(['version'], 10000).status === 0, 60000);
-    assert.ok(up, `dockerd did not come up:\n${daemonLog()}`);
+    dk = new Dockerd(dir, { runtimes: { tsrunc: TSRUNC }, cgroupParent: PARENT, namespace: 'tsrunc-dk' });
+    dk.start();
     // The image: a busybox-static rootfs, imported (no registry here).
-    const rootfs = path.join(dir, 'rootfs');
-    buildRootfs(rootfs);
-    const tar = spawnSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 1 << 28 });
-    assert.equal(tar.status, 0);
-    const imp = spawnSync(DOCKER, ['-H', `unix://${sock()}`, 'import', '-', IMAGE], { input: tar.stdout, encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: path.join(dir, 'client') } });
-    assert.equal(imp.status, 0, `docker import: ${imp.stderr}`);
+    dk.importBusybox(IMAGE);
   });
 
-  after(() => {
-    if (daemon?.pid) {
-      docker(['rm', '-f', ...docker(['ps', '-aq']).stdout.split('\n').filter(Boolean)]);
-      process.kill(daemon.pid, 'SIGTERM');
-      const t = Date.now();
-      while (Date.now() - t < 20000 && spawnSync('kill', ['-0', String(daemon.pid)]).status === 0) spawnSync('sleep', ['0.1']);
-    }
-    // Docker leaves the cgroup parent (as it does with runc) and its overlay mounts are gone once
-    // the daemon has stopped: remove what is ours.
-    removeCgroupTreesNamed(PARENT);
-    if (!hadDockerCgroup) removeCgroupTreesNamed('docker');
-    for (const line of mountsMentioning([dir]).values()) spawnSync('umount', ['-l', line.split(' ')[4]!]);
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  after(async () => {
+    // Best effort, for when a case failed before the last one: stop dockerd if it still runs, then
+    // kill, unmount and remove whatever of the suite is left.
+    await dk?.stop();
+    if (dir) cleanupSuite(scope(), hadDockerCgroup ? [] : ['docker']);
   });
 
   it('docker run: output, exit code, the default seccomp profile stays on', () => {
@@ -127,7 +94,7 @@ describe('Docker (dockerd --add-runtime tsrunc)', { skip }, () => {
   it('docker run -it: a tty through a pty, and its exit code', () => {
     const cmd = [DOCKER, '-H', `unix://${sock()}`, 'run', '--rm', '-it', '--runtime', 'tsrunc', '--network', 'none', IMAGE, 'sh', '-c', 'tty; stty size; exit 4'];
     const r = spawnSync('script', ['-qec', cmd.join(' '), '/dev/null'], {
-      encoding: 'utf8', timeout: 60000, env: { ...process.env, DOCKER_CONFIG: path.join(dir, 'client') },
+      encoding: 'utf8', timeout: 60000, env: dk!.env(),
     });
     assert.equal(r.status, 4, `${r.stdout}\n${r.stderr}\n${daemonLog()}`);
     assert.match(r.stdout, /\/dev\/pts\/\d+/);
@@ -135,11 +102,13 @@ describe('Docker (dockerd --add-runtime tsrunc)', { skip }, () => {
 
   it('docker exec (with and without -t), top, pause, unpause, stats, update --memory', () => {
     const id = runDetached('dk-exec', ['--memory', '64m', '--pids-limit', '50', '--cpus', '0.5'], ['sleep', '1000']);
+    // tsrunc runs it: its state is under the root Docker gives the runtime.
+    assert.deepEqual(tsruncIds(), [id]);
     const e = docker(['exec', 'dk-exec', 'sh', '-c', 'echo in $(hostname); exit 5']);
     assert.equal(e.status, 5, `${e.stderr}\n${daemonLog()}`);
     assert.match(e.stdout, /^in \w+/);
     const cmd = [DOCKER, '-H', `unix://${sock()}`, 'exec', '-it', 'dk-exec', 'tty'];
-    const t = spawnSync('script', ['-qec', cmd.join(' '), '/dev/null'], { encoding: 'utf8', timeout: 60000, env: { ...process.env, DOCKER_CONFIG: path.join(dir, 'client') } });
+    const t = spawnSync('script', ['-qec', cmd.join(' '), '/dev/null'], { encoding: 'utf8', timeout: 60000, env: dk!.env() });
     assert.equal(t.status, 0, `${t.stdout}\n${t.stderr}`);
     assert.match(t.stdout, /\/dev\/pts\/\d+/);
     assert.match(ok(docker(['top', 'dk-exec']), 'docker top'), /sleep 1000/);
@@ -197,5 +166,14 @@ describe('Docker (dockerd --add-runtime tsrunc)', { skip }, () => {
     if (left.length) ok(docker(['rm', '-f', ...left]), 'docker rm -f');
     assert.deepEqual(tsruncIds(), []);
     assert.deepEqual(cgroupDirsNamed(PARENT).flatMap((d) => fs.readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${d}/${e.name}`)), []);
+  });
+
+  it('after dockerd stops: no state dirs, container cgroups, mounts or processes left', async () => {
+    const how = await dk!.stop();
+    assert.match(how, /^exited/, `dockerd did not stop on SIGTERM: ${how}\n${daemonLog()}`);
+    // The shims exit once their containers are deleted: give them a moment.
+    let left = suiteLeftovers(scope());
+    pollUntil(() => (left = suiteLeftovers(scope())).length === 0, 5000);
+    assert.deepEqual(left, []);
   });
 });

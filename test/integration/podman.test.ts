@@ -7,15 +7,17 @@
 // The capability bounding set of the project's machines lacks CAP_SYS_RESOURCE, so podman's
 // default rlimits (nofile 1048576) cannot be set by any runtime, runc included: the containers
 // run with lower ones.
+//
+// podman has no daemon: the last case removes every container and checks that nothing of the
+// suite is left (support.ts suiteLeftovers): no conmon, no container process, no state entry of
+// ours in /run/tsrunc, no container cgroup, no mount.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { buildRootfs } from '../../conformance/lib/rootfs';
-import { TSRUNC, cgroupDirsNamed, mountsMentioning, pollUntil, removeCgroupTreesNamed, tmpDir } from './support';
+import { CONMON, PODMAN, Podman } from './daemons';
+import { TSRUNC, cgroupDirsNamed, cleanupSuite, pollUntil, suiteLeftovers, tmpDir, type SuiteScope } from './support';
 
-const PODMAN = '/usr/bin/podman';
 const PARENT = 'tsrunc-podman-test';
 const IMAGE = 'localhost/tsrunc-busybox';
 const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
@@ -25,11 +27,15 @@ let dir = '';
 const hadLibpodCgroup = cgroupDirsNamed('libpod_parent').length > 0;
 const made: string[] = [];
 
-function podman(args: string[], timeout = 60000, input?: Buffer): SpawnSyncReturns<string> {
-  return spawnSync(PODMAN, [
-    '--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--tmpdir', path.join(dir, 'tmp'),
-    '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', TSRUNC, ...args,
-  ], { encoding: 'utf8', timeout, input, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+let pm: Podman | undefined;
+const podman = (args: string[], timeout = 60000): SpawnSyncReturns<string> => pm!.podman(TSRUNC, args, timeout);
+
+/**
+ * What the suite owns. conmon runs in <parent>/conmon (podman's doing, as with runc); tsrunc's
+ * state is in the shared /run/tsrunc, where the suite's entries are those whose bundle is in `dir`.
+ */
+function scope(): SuiteScope {
+  return { dir, roots: [], sharedRoots: ['/run/tsrunc'], cgroupParents: [PARENT], daemonCgroups: ['conmon'] };
 }
 
 function ok(r: SpawnSyncReturns<string>, what: string): string {
@@ -48,24 +54,18 @@ function tsruncIds(): string[] {
 
 describe('Podman (podman --runtime tsrunc)', { skip }, () => {
   before(() => {
-    assert.ok(fs.existsSync(PODMAN) && fs.existsSync('/usr/bin/conmon'), 'podman is not installed (npm run setup installs it)');
+    assert.ok(fs.existsSync(PODMAN) && fs.existsSync(CONMON), 'podman is not installed (npm run setup installs it)');
     dir = tmpDir('tsrunc-pm');
-    const rootfs = path.join(dir, 'rootfs');
-    buildRootfs(rootfs);
-    const tar = spawnSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 1 << 28 });
-    assert.equal(tar.status, 0);
-    const imp = podman(['import', '-', IMAGE], 120000, tar.stdout);
-    assert.equal(imp.status, 0, `podman import: ${imp.stderr}`);
+    pm = new Podman(dir);
+    pm.importBusybox(TSRUNC, IMAGE);
   });
 
   after(() => {
+    // Best effort, for when a case failed before the last one.
     if (dir) {
       podman(['rm', '-af', '-t', '0']);
       // conmon puts itself in <cgroup parent>/conmon and, for some calls, libpod_parent/conmon.
-      removeCgroupTreesNamed(PARENT);
-      if (!hadLibpodCgroup) removeCgroupTreesNamed('libpod_parent');
-      for (const line of mountsMentioning([dir]).values()) spawnSync('umount', ['-l', line.split(' ')[4]!]);
-      fs.rmSync(dir, { recursive: true, force: true });
+      cleanupSuite(scope(), hadLibpodCgroup ? [] : ['libpod_parent']);
     }
   });
 
@@ -77,9 +77,7 @@ describe('Podman (podman --runtime tsrunc)', { skip }, () => {
   });
 
   it('podman run -t: a tty (conmon\'s console socket)', () => {
-    const cmd = [PODMAN, '--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--tmpdir', path.join(dir, 'tmp'),
-      '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', TSRUNC,
-      'run', '--rm', '-t', '--network', 'none', ...ULIMITS, IMAGE, 'sh', '-c', '"tty; exit 4"'];
+    const cmd = [PODMAN, ...pm!.globals(TSRUNC), 'run', '--rm', '-t', '--network', 'none', ...ULIMITS, IMAGE, 'sh', '-c', '"tty; exit 4"'];
     const r = spawnSync('script', ['-qec', cmd.join(' '), '/dev/null'], { encoding: 'utf8', timeout: 60000 });
     assert.equal(r.status, 4, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /\/dev\/pts\/\d+/);
@@ -93,8 +91,7 @@ describe('Podman (podman --runtime tsrunc)', { skip }, () => {
     assert.equal(e.status, 6, e.stderr);
     assert.match(e.stdout, /exec ok/);
     // podman exec -t: conmon's `exec --detach --console-socket S` (issue 8), podman on a pty.
-    const cmd = [PODMAN, '--root', path.join(dir, 'root'), '--runroot', path.join(dir, 'run'), '--tmpdir', path.join(dir, 'tmp'),
-      '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', TSRUNC, 'exec', '-t', 'pm-exec', 'sh', '-c', '"tty; exit 7"'];
+    const cmd = [PODMAN, ...pm!.globals(TSRUNC), 'exec', '-t', 'pm-exec', 'sh', '-c', '"tty; exit 7"'];
     const tt = spawnSync('script', ['-qec', cmd.join(' '), '/dev/null'], { encoding: 'utf8', timeout: 60000 });
     assert.equal(tt.status, 7, `${tt.stdout}\n${tt.stderr}`);
     assert.match(tt.stdout, /\/dev\/pts\/\d+/);
@@ -103,5 +100,13 @@ describe('Podman (podman --runtime tsrunc)', { skip }, () => {
     ok(podman(['rm', 'pm-exec']), 'podman rm');
     assert.ok(pollUntil(() => !tsruncIds().includes(id), 5000), `tsrunc still lists ${id}`);
     assert.deepEqual(cgroupDirsNamed(`libpod-${id}`).concat(cgroupDirsNamed(id)), []);
+  });
+
+  it('after podman rm -a: no conmon, state dirs, container cgroups, mounts or processes left', () => {
+    ok(podman(['rm', '-af', '-t', '0']), 'podman rm -af');
+    // conmon and its `podman container cleanup` exit once the containers are gone: give them a moment.
+    let left = suiteLeftovers(scope());
+    pollUntil(() => (left = suiteLeftovers(scope())).length === 0, 5000);
+    assert.deepEqual(left, []);
   });
 });

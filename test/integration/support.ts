@@ -6,7 +6,7 @@
 // that a failed `create` leaves alive is re-parented to it, so "processes that appeared under the
 // reaper during a case" is exactly what a case leaked.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -301,16 +301,30 @@ export function processesInCgroupNamed(id: string): number[] {
 
 // ---- mounts -------------------------------------------------------------------------------------
 
-/** mountinfo lines (by mount id) whose mount point or root mentions `needle`. */
-export function mountsMentioning(needles: string[]): Map<string, string> {
+/**
+ * mountinfo lines (by mount id) whose mount point or root mentions `needle`; with `sources`, also
+ * those whose source or super options do (an overlay's lowerdir/upperdir/workdir, a bind's source).
+ */
+export function mountsMentioning(needles: string[], o: { sources?: boolean } = {}): Map<string, string> {
   const out = new Map<string, string>();
   for (const l of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     if (!l) continue;
     const f = l.split(' ');
-    const text = `${f[3]} ${f[4]}`.replace(/\\040/g, ' ');
+    let text = `${f[3]} ${f[4]}`;
+    if (o.sources) {
+      // After the optional fields: "- fstype source super-options".
+      const dash = f.indexOf('-', 6);
+      if (dash > 0) text += ` ${f.slice(dash + 2).join(' ')}`;
+    }
+    text = text.replace(/\\040/g, ' ');
     if (needles.some((n) => n !== '' && text.includes(n))) out.set(f[0]!, l);
   }
   return out;
+}
+
+/** The mount point of a mountinfo line (octal escapes decoded). */
+export function mountPoint(line: string): string {
+  return line.split(' ')[4]!.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
 // ---- nothing left behind ------------------------------------------------------------------------
@@ -405,6 +419,128 @@ export function cleanup(t: Tsrunc | undefined, ids: Iterable<string>, dirs: stri
 /** Whether `pid` is a live process (not gone, not a zombie). */
 export function isAlive(pid: number): boolean {
   return readProc(pid) !== undefined;
+}
+
+// ---- what a high-level runtime's suite left (docker, podman, containerd, CRI) --------------------
+
+/** What one ecosystem suite (a daemon driving tsrunc) owns: where to look for its leftovers. */
+export interface SuiteScope {
+  /** The suite's temp dir: the daemon's dirs, sockets, bundles and images are under it. */
+  dir: string;
+  /** tsrunc --root dirs private to the suite: any entry left in them is a leftover. */
+  roots: string[];
+  /** tsrunc --root dirs shared with others (podman's /run/tsrunc): entries whose state.json mentions `dir`. */
+  sharedRoots?: string[];
+  /** Names of the cgroups the containers are made under (the daemon's cgroup parent). */
+  cgroupParents: string[];
+  /** Cgroups directly under a parent that are the daemon's own, not a container's (conmon's). */
+  daemonCgroups?: string[];
+}
+
+/** The container cgroups (any depth) under the scope's parents, the daemon's own excepted. */
+function suiteCgroups(s: SuiteScope): string[] {
+  const out: string[] = [];
+  const walk = (d: string, top: boolean) => {
+    let ents: fs.Dirent[];
+    try { ents = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of ents) {
+      if (!e.isDirectory() || (top && (s.daemonCgroups ?? []).includes(e.name))) continue;
+      out.push(path.join(d, e.name));
+      walk(path.join(d, e.name), false);
+    }
+  };
+  for (const p of s.cgroupParents) for (const d of cgroupDirsNamed(p)) walk(d, true);
+  return out;
+}
+
+/** Entries of the scope's tsrunc roots (state dirs) that belong to the suite. */
+function suiteStateEntries(s: SuiteScope): string[] {
+  const out: string[] = [];
+  for (const r of s.roots) for (const e of rootEntries(r)) out.push(path.join(r, e));
+  for (const r of s.sharedRoots ?? []) {
+    for (const e of rootEntries(r)) {
+      let st = '';
+      try { st = fs.readFileSync(path.join(r, e, 'state.json'), 'utf8'); } catch { /* no state (yet) */ }
+      if (st.includes(s.dir)) out.push(path.join(r, e));
+    }
+  }
+  return out;
+}
+
+/**
+ * Live processes that belong to the suite: whose command line or cwd is under `dir` (the daemon,
+ * its containerd, containerd-shim, conmon: their sockets, bundles and exit dirs are there) or whose
+ * cgroup (in any hierarchy) lies under one of the cgroup parents (the containers' processes,
+ * tsrunc's init waiting in `created`, conmon). Our own process and ancestors are left out.
+ */
+export function suiteProcesses(s: SuiteScope): Map<number, string> {
+  const mine = new Set([process.pid, ...ancestors()]);
+  const out = new Map<number, string>();
+  for (const p of allProcs()) {
+    if (mine.has(p.pid)) continue;
+    let cmd = '';
+    let cwd = '';
+    let cg = '';
+    try { cmd = fs.readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim(); } catch { continue; }
+    try { cwd = fs.readlinkSync(`/proc/${p.pid}/cwd`); } catch { /* gone or a kernel thread */ }
+    try { cg = fs.readFileSync(`/proc/${p.pid}/cgroup`, 'utf8'); } catch { continue; }
+    const inParent = s.cgroupParents.find((n) => cg.split('\n').some((l) => l.split(':').slice(2).join(':').split('/').includes(n)));
+    const why = cmd.includes(s.dir) ? 'command line' : cwd === s.dir || cwd.startsWith(`${s.dir}/`) ? `cwd ${cwd}` : inParent ? `in cgroup ${inParent}/…` : '';
+    if (why) out.set(p.pid, `process ${p.pid} (${p.comm}: ${cmd.slice(0, 300)}) [${why}]`);
+  }
+  return out;
+}
+
+/**
+ * What a suite left once its daemon has stopped and its containers are gone: state entries under
+ * tsrunc's roots, container cgroups under the parents, processes (see suiteProcesses) and mounts
+ * mentioning `dir` (by mount point, root, source or options: the containers' overlay rootfs, shm,
+ * bind mounts). Dockerd, containerd, its shims and podman remove all their host mounts by then,
+ * with runc as with tsrunc (checked with both), so no mount is anyone's to keep. Nothing is
+ * killed or removed here: cleanupSuite() does that.
+ */
+export function suiteLeftovers(s: SuiteScope): string[] {
+  const found: string[] = [];
+  for (const e of suiteStateEntries(s)) found.push(`state entry ${e}`);
+  for (const d of suiteCgroups(s)) found.push(`cgroup ${d}`);
+  for (const p of suiteProcesses(s).values()) found.push(p);
+  for (const line of mountsMentioning([s.dir], { sources: true }).values()) found.push(`mount ${line}`);
+  return found;
+}
+
+/**
+ * Best-effort cleanup of a suite (for `after` hooks, whatever the tests found): kill the suite's
+ * processes, unmount its mounts (deepest first), remove the cgroup trees named after the parents
+ * (and `extraCgroups`, the daemon's own trees it made, e.g. Docker's `docker`), then the temp dir.
+ */
+export function cleanupSuite(s: SuiteScope, extraCgroups: string[] = []): void {
+  if (!s.dir) return;
+  const pids = [...suiteProcesses(s).keys()];
+  for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (pids.length) pollUntil(() => pids.every((p) => readProc(p) === undefined), 5000);
+  const mps = [...mountsMentioning([s.dir], { sources: true }).values()].map(mountPoint).sort((a, b) => b.length - a.length);
+  for (const mp of mps) spawnSync('umount', ['-l', mp]);
+  for (const n of [...s.cgroupParents, ...extraCgroups]) removeCgroupTreesNamed(n);
+  fs.rmSync(s.dir, { recursive: true, force: true });
+}
+
+/**
+ * Stop a daemon we spawned by its PID: SIGTERM, then SIGKILL after `ms`; resolves when it has
+ * exited (and been reaped), with how it ended.
+ */
+export async function stopDaemon(child: ChildProcess, ms = 20000): Promise<string> {
+  if (child.exitCode !== null || child.signalCode !== null) return `had already exited (${child.exitCode ?? child.signalCode})`;
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, sig) => resolve(`exited ${code ?? sig}`)));
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => { timer = setTimeout(() => resolve('late'), ms); });
+  let how = await Promise.race([exited, late]);
+  if (how === 'late') {
+    child.kill('SIGKILL');
+    how = `did not exit within ${ms} ms of SIGTERM, killed: ${await exited}`;
+  }
+  clearTimeout(timer);
+  return how;
 }
 
 // ---- checking failures (shared by bad-input, hardening and fuzz) --------------------------------
