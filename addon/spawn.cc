@@ -46,6 +46,7 @@
 #include <vector>
 
 #include <napi.h>
+#include <uv.h>
 
 #include "errors.h"
 #include "protocol.h"
@@ -484,30 +485,54 @@ Napi::Value WaitPidfdSync(const Napi::CallbackInfo &info) {
   return ExitStatus(env, si);
 }
 
-// waitPidfd(pidfd) -> Promise<{code, signal}>, on a worker thread so `run` can keep relaying
-// signals while the container runs.
-class WaitWorker : public Napi::AsyncWorker {
- public:
-  WaitWorker(Napi::Env env, int fd) : Napi::AsyncWorker(env), fd_(fd), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { err_ = WaitExit(fd_, &si_); }
-  void OnOK() override {
-    if (err_) deferred_.Reject(ErrnoError(Env(), err_, "waitid").Value());
-    else deferred_.Resolve(ExitStatus(Env(), si_));
-  }
-
- private:
-  int fd_;
-  int err_ = 0;
-  siginfo_t si_;
-  Napi::Promise::Deferred deferred_;
+// waitPidfd(pidfd) -> Promise<{code, signal}>, so that `run` and `exec` keep relaying signals (and
+// the terminal) while the container runs. A pidfd turns readable when its process exits
+// (pidfd_open(2)), so the wait is a uv_poll in Node's own loop: an AsyncWorker would start libuv's
+// thread pool, four threads (~1 ms here) for one wait.
+struct PidfdWait {
+  uv_poll_t poll;
+  int fd;
+  napi_env env;
+  Napi::Promise::Deferred deferred;
+  Napi::AsyncContext context;
+  PidfdWait(Napi::Env e, int f) : fd(f), env(e), deferred(Napi::Promise::Deferred::New(e)), context(e, "tsrunc:waitPidfd") {}
 };
 
+void OnPidfdReadable(uv_poll_t *handle, int /*status*/, int /*events*/) {
+  auto *w = static_cast<PidfdWait *>(handle->data);
+  uv_poll_stop(handle);
+  // Readable (or a poll error, which leaves the blocking wait): the process has exited.
+  siginfo_t si;
+  int err = WaitExit(w->fd, &si);
+  // Closed (out of epoll) before the promise's reactions run: they close the pidfd. `w` lives on
+  // until the close callback, on a later turn of the loop.
+  uv_close(reinterpret_cast<uv_handle_t *>(handle), [](uv_handle_t *h) { delete static_cast<PidfdWait *>(h->data); });
+  Napi::Env env(w->env);
+  Napi::HandleScope hs(env);
+  // The reactions run when this scope closes, as after any callback from the loop.
+  Napi::CallbackScope cs(env, w->context);
+  if (err) w->deferred.Reject(ErrnoError(env, err, "waitid").Value());
+  else w->deferred.Resolve(ExitStatus(env, si));
+}
+
 Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
-  auto *w = new WaitWorker(info.Env(), fd);
-  Napi::Promise p = w->Promise();
-  w->Queue();
+  uv_loop_t *loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) throw Napi::Error::New(env, "waitPidfd: no event loop");
+  auto *w = new PidfdWait(env, fd);
+  w->poll.data = w;
+  Napi::Promise p = w->deferred.Promise();
+  if (int rc = uv_poll_init(loop, &w->poll, fd); rc != 0) {
+    w->deferred.Reject(ErrnoError(env, -rc, "uv_poll_init(pidfd)").Value());
+    delete w;  // no handle was made
+    return p;
+  }
+  if (int rc = uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable); rc != 0) {
+    w->deferred.Reject(ErrnoError(env, -rc, "uv_poll_start(pidfd)").Value());
+    uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), [](uv_handle_t *h) { delete static_cast<PidfdWait *>(h->data); });
+    return p;
+  }
   return p;
 }
 
