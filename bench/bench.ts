@@ -1,79 +1,579 @@
 // tsrunc vs runc vs `node empty.js`: a benchmark script (not a test). See bench/README.md.
 //
-//   npm run bench -- [--runs N] [--warmup N] [--json] [--only run,cycle,state,mem,ecosystem] [--ecosystem]
-//                    [--breakdown [N]] [--tsrunc PATH] [--runc PATH] [--no-reaper]
+//   npm run bench -- [--runs N] [--warmup N] [--json] [--only SECTION,...] [--allow-load]
+//                    [--create-series N] [--breakdown [N]] [--tsrunc PATH] [--runc PATH]
+//                    [--keep-node-env] [--no-reaper]
 //
 // Everything is measured in the same invocation, as interleaved runs (tsrunc, runc, node, tsrunc,
 // runc, node, ...) after warm-ups, and reported as medians. Each call is one spawnSync timed with
-// process.hrtime, so the spawn overhead is the same on every side. The exit status is 0 whether or
-// not the targets are met; it is 1 only when something failed to run.
+// process.hrtime, so the spawn overhead is the same on every side. Each section (operation) is
+// load-gated: its verdicts are withheld when other work loaded the machine meanwhile. The exit
+// status is 0 whether or not the targets are met; it is 1 only when something failed to run.
 //
 // Every container gets a unique id and is registered before it is created; the finally block
 // force-deletes whatever is still registered (and whatever `list` still shows under the private
 // --root dirs), then removes the temp dir.
-import { spawnSync, SpawnSyncReturns } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { makeBundle, repoRoot } from '../conformance/lib/rootfs';
 import type { ProbeReport } from './require-probe';
 import { benchEcosystem } from './ecosystem';
+import {
+  BenchError, Call, Ctx, describe, handleSignals, interleave, loadMonitor, median, NODE_ENV_VARS, nodeStep, Options,
+  ProcMem, procMem, push, r2, readPid, Row, Runner, Runtime, Samples, Section, SectionOut, setClockTicks, Side, tick,
+  timeRow, UsageError, vsNode, vsRunc, waitStopped, newId,
+} from './lib';
+
+// ---- sections ----------------------------------------------------------------------------------
+
+/** `create --pid-file` (untimed unless the caller keeps the Call): the id, the init's pid, the call. */
+function createWithPid(c: Ctx, rt: Runtime, what: string, bundle = c.bundle): { id: string; pid: number; call: Call } {
+  const id = newId(rt, what);
+  const pidFile = path.join(c.tmp, `${what}-${rt.side}.pid`);
+  fs.rmSync(pidFile, { force: true });
+  const call = c.x.ok(rt.argv('create', '--bundle', bundle, '--pid-file', pidFile, id));
+  return { id, pid: readPid(pidFile), call };
+}
+
+/** Untimed `delete` of a container that is known to be stopped (throws if the runtime refuses). */
+function deleteStopped(c: Ctx, rt: Runtime, id: string): void {
+  c.x.ok(rt.argv('delete', id));
+  rt.live.delete(id);
+}
+
+/** A section's own containers are force-deleted when it ends, also when it failed. */
+function forceDeleteAll(c: Ctx, ids: Record<Side, Iterable<string>>): void {
+  const failures = [...c.ts.forceDelete(c.x, ids.tsrunc), ...c.rc.forceDelete(c.x, ids.runc)];
+  // What is left stays registered: main's cleanup tries again and reports it.
+  for (const f of failures) process.stderr.write(`bench: cleanup: ${f}\n`);
+}
+
+function checkStatus(rt: Runtime, id: string, call: Call, want: string): void {
+  let status: unknown;
+  try { status = (JSON.parse(call.stdout) as { status?: unknown }).status; } catch { status = undefined; }
+  if (status !== want) throw new BenchError(`${rt.side} state ${id}: expected status "${want}", got ${call.stdout.trim().slice(0, 200)}`);
+}
+
+/** `run /bin/true`. */
+const runSection: Section = {
+  name: 'run',
+  about: '`run` of a container running /bin/true (target <= 1.9x runc)',
+  async run(c, out) {
+    const ms: Samples = {};
+    const cpu: Samples = {};
+    const runStep = (rt: Runtime) => (measured: boolean) => {
+      const id = newId(rt, 'run');
+      const r = c.x.ok(rt.argv('run', '--bundle', c.bundle, id));
+      rt.live.delete(id); // run deletes the container when it exits
+      if (measured) { push(ms, rt.side, r.ms); push(cpu, rt.side, r.cpuMs); }
+    };
+    await interleave(c.o, [runStep(c.ts), runStep(c.rc), nodeStep(c, ms, cpu)]);
+    out.samples.ms = ms;
+    out.rows.push(vsRunc(timeRow('run /bin/true', ms, cpu, 'tsrunc', 'runc', 'node'), 1.9));
+  },
+};
+
+/** create + start + wait + delete as three CLI calls, with a sub-row per call. */
+const cycleSection: Section = {
+  name: 'cycle',
+  about: 'create, start, wait, delete of one container as three CLI calls (no target; sub-rows)',
+  async run(c, out) {
+    const ms: Samples = {};
+    const cpu: Samples = {};
+    const cycleStep = (rt: Runtime) => (measured: boolean) => {
+      const { id, pid, call: cr } = createWithPid(c, rt, 'cyc');
+      const st = c.x.ok(rt.argv('start', id));
+      const t0 = process.hrtime.bigint();
+      waitStopped(pid);
+      const waitMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      const del = c.x.ok(rt.argv('delete', id));
+      rt.live.delete(id);
+      if (!measured) return;
+      const k = rt.side;
+      push(ms, `${k}.create`, cr.ms);
+      push(ms, `${k}.start`, st.ms);
+      push(ms, `${k}.wait`, waitMs);
+      push(ms, `${k}.delete`, del.ms);
+      push(ms, k, cr.ms + st.ms + waitMs + del.ms);
+      push(cpu, k, cr.cpuMs + st.cpuMs + del.cpuMs);
+    };
+    await interleave(c.o, [
+      cycleStep(c.ts),
+      cycleStep(c.rc),
+      (measured) => {
+        // The baseline for three CLI calls: three `node empty.js` in a row.
+        let t = 0;
+        let u = 0;
+        for (let j = 0; j < 3; j++) {
+          const r = c.x.ok(c.nodeEmpty);
+          t += r.ms;
+          u += r.cpuMs;
+        }
+        if (measured) { push(ms, 'node', t); push(cpu, 'node', u); }
+      },
+    ]);
+    out.samples.ms = ms;
+    const row = timeRow('create+start+wait+delete', ms, cpu, 'tsrunc', 'runc', 'node');
+    row.nodeCalls = 3;
+    out.rows.push(row);
+    for (const p of ['create', 'start', 'wait', 'delete']) {
+      const sub = timeRow(p, ms, null, `tsrunc.${p}`, `runc.${p}`, null);
+      if (p !== 'wait') {
+        // Against one `node empty.js` (a third of the three-call baseline).
+        sub.node = r2(median(ms.node) / 3);
+        sub.ratioNode = r2(sub.tsrunc / sub.node);
+      }
+      sub.indent = true;
+      out.rows.push(sub);
+    }
+    out.notes.push('create+start+wait+delete: the node column is three `node empty.js` in a row; sub-rows compare with one ' +
+      '(no targets here: the `start` and `delete` rows measure those with their own node baseline). ' +
+      '"wait" polls /proc/<pid>/stat every 0.2 ms until the container process is gone or a zombie.');
+  },
+};
+
+/**
+ * One created container per runtime, made untimed, and a timed query interleaved with node:
+ * `state <id>` or `list`. The container stays in `created` for the whole section.
+ */
+function querySection(name: 'state' | 'list', about: string): Section {
+  return {
+    name,
+    about,
+    async run(c, out) {
+      const ms: Samples = {};
+      const cpu: Samples = {};
+      const ids: Record<Side, string[]> = { tsrunc: [], runc: [] };
+      try {
+        for (const rt of [c.ts, c.rc]) ids[rt.side].push(createWithPid(c, rt, name).id);
+        const step = (rt: Runtime) => (measured: boolean) => {
+          const id = ids[rt.side][0];
+          if (name === 'state') {
+            const r = c.x.ok(rt.argv('state', id));
+            checkStatus(rt, id, r, 'created');
+            if (measured) { push(ms, rt.side, r.ms); push(cpu, rt.side, r.cpuMs); }
+          } else {
+            const r = c.x.ok(rt.argv('list'));
+            // The table: a header and exactly our container, in `created`.
+            const lines = r.stdout.trim().split('\n');
+            if (lines.length !== 2 || !new RegExp(`^${id}\\s+\\d+\\s+created\\s`).test(lines[1])) {
+              throw new BenchError(`${rt.side} list: expected a header and ${id} (created), got ${r.stdout.trim().slice(0, 300)}`);
+            }
+            if (measured) { push(ms, rt.side, r.ms); push(cpu, rt.side, r.cpuMs); }
+          }
+        };
+        await interleave(c.o, [step(c.ts), step(c.rc), nodeStep(c, ms, cpu)]);
+      } finally {
+        forceDeleteAll(c, ids);
+      }
+      out.samples.ms = ms;
+      const op = name === 'state' ? 'state (created container)' : 'list (one created container)';
+      out.rows.push(vsNode(timeRow(op, ms, cpu, 'tsrunc', 'runc', 'node'), 1.1));
+    },
+  };
+}
+
+/**
+ * A timed call on a fresh container per iteration: `prepare` makes it (untimed), `timed` is the
+ * measured call, `finish` cleans up (untimed). Interleaved with one `node empty.js`.
+ */
+function freshContainerSection(spec: {
+  name: string;
+  about: string;
+  operation: string;
+  nodeFactor: number;
+  /** Make the container (untimed); returns its id and init pid. */
+  prepare: (c: Ctx, rt: Runtime) => { id: string; pid: number };
+  timed: (rt: Runtime, id: string) => string[];
+  /** Untimed, after the timed call. */
+  finish: (c: Ctx, rt: Runtime, id: string, pid: number) => void;
+}): Section {
+  return {
+    name: spec.name,
+    about: spec.about,
+    async run(c, out) {
+      const ms: Samples = {};
+      const cpu: Samples = {};
+      const step = (rt: Runtime) => (measured: boolean) => {
+        const { id, pid } = spec.prepare(c, rt);
+        const r = c.x.ok(spec.timed(rt, id));
+        spec.finish(c, rt, id, pid);
+        if (measured) { push(ms, rt.side, r.ms); push(cpu, rt.side, r.cpuMs); }
+      };
+      await interleave(c.o, [step(c.ts), step(c.rc), nodeStep(c, ms, cpu)]);
+      out.samples.ms = ms;
+      out.rows.push(vsNode(timeRow(spec.operation, ms, cpu, 'tsrunc', 'runc', 'node'), spec.nodeFactor));
+    },
+  };
+}
+
+const killSection = freshContainerSection({
+  name: 'kill',
+  about: '`kill <id> KILL` of a created container, a fresh one per call (target <= 1.10x node)',
+  operation: 'kill KILL (created container)',
+  nodeFactor: 1.1,
+  prepare: (c, rt) => createWithPid(c, rt, 'kill'),
+  timed: (rt, id) => rt.argv('kill', id, 'KILL'),
+  finish: (c, rt, id, pid) => {
+    waitStopped(pid);
+    deleteStopped(c, rt, id);
+  },
+});
+
+const startSection = freshContainerSection({
+  name: 'start',
+  about: '`start` of a created container running /bin/true, a fresh one per call (target <= 1.10x node)',
+  operation: 'start (created container)',
+  nodeFactor: 1.1,
+  prepare: (c, rt) => createWithPid(c, rt, 'start'),
+  timed: (rt, id) => rt.argv('start', id),
+  finish: (c, rt, id, pid) => {
+    waitStopped(pid);
+    deleteStopped(c, rt, id);
+  },
+});
+
+const deleteSection = freshContainerSection({
+  name: 'delete',
+  about: '`delete` of a stopped container, a fresh one per call (target <= 1.15x node)',
+  operation: 'delete (stopped container)',
+  nodeFactor: 1.15,
+  prepare: (c, rt) => {
+    const made = createWithPid(c, rt, 'del');
+    c.x.ok(rt.argv('start', made.id));
+    waitStopped(made.pid);
+    return made;
+  },
+  timed: (rt, id) => rt.argv('delete', id),
+  finish: (_c, rt, id) => {
+    rt.live.delete(id);
+  },
+});
+
+/** A running `sleep` container per runtime (create + start, untimed), to exec into. */
+function startSleepers(c: Ctx, ids: Record<Side, string[]>, what: string): Record<Side, string> {
+  const running = {} as Record<Side, string>;
+  for (const rt of [c.ts, c.rc]) {
+    const { id } = createWithPid(c, rt, what, c.sleepBundle());
+    ids[rt.side].push(id);
+    c.x.ok(rt.argv('start', id));
+    running[rt.side] = id;
+  }
+  return running;
+}
+
+const execSection: Section = {
+  name: 'exec',
+  about: '`exec <id> /bin/true` into a running container (target <= 1.8x runc, perf-anchors)',
+  async run(c, out) {
+    const ms: Samples = {};
+    const cpu: Samples = {};
+    const ids: Record<Side, string[]> = { tsrunc: [], runc: [] };
+    try {
+      const running = startSleepers(c, ids, 'exec');
+      const step = (rt: Runtime) => (measured: boolean) => {
+        const r = c.x.ok(rt.argv('exec', running[rt.side], '/bin/true'));
+        if (measured) { push(ms, rt.side, r.ms); push(cpu, rt.side, r.cpuMs); }
+      };
+      await interleave(c.o, [step(c.ts), step(c.rc), nodeStep(c, ms, cpu)]);
+      // The exec'd processes must not have disturbed the container.
+      for (const rt of [c.ts, c.rc]) checkStatus(rt, running[rt.side], c.x.ok(rt.argv('state', running[rt.side])), 'running');
+    } finally {
+      forceDeleteAll(c, ids);
+    }
+    out.samples.ms = ms;
+    out.rows.push(vsRunc(timeRow('exec /bin/true (running)', ms, cpu, 'tsrunc', 'runc', 'node'), 1.8));
+  },
+};
+
+const seriesSection: Section = {
+  name: 'series',
+  about: '--create-series N (default 50) `create`s in a row, all kept until the end; median per create (target <= 2x runc)',
+  async run(c, out) {
+    const ms: Samples = {};
+    const cpu: Samples = {};
+    const ids: Record<Side, string[]> = { tsrunc: [], runc: [] };
+    const n = c.o.createSeries;
+    try {
+      // Warm-ups: created and deleted before the series, so that the series starts from empty roots.
+      for (let i = 0; i < c.o.warmup; i++) {
+        for (const rt of [c.ts, c.rc]) {
+          await tick();
+          const id = newId(rt, 'serw');
+          c.x.ok(rt.argv('create', '--bundle', c.bundle, id));
+          c.x.ok(rt.argv('delete', '--force', id));
+          rt.live.delete(id);
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        for (const rt of [c.ts, c.rc]) {
+          await tick();
+          const id = newId(rt, 'ser');
+          ids[rt.side].push(id);
+          const r = c.x.ok(rt.argv('create', '--bundle', c.bundle, id));
+          push(ms, rt.side, r.ms);
+          push(cpu, rt.side, r.cpuMs);
+        }
+      }
+    } finally {
+      forceDeleteAll(c, ids);
+    }
+    out.samples.ms = ms;
+    out.rows.push(vsRunc(timeRow(`create x${n} in a row: per create`, ms, cpu, 'tsrunc', 'runc', null), 2));
+    const part = (s: Side, from: number, to: number) => r2(median(ms[s].slice(from, to)));
+    const k = Math.max(1, Math.floor(n / 5));
+    out.notes.push(`create x${n}: each create leaves its container in \`created\` until the series ends (interleaved tsrunc, runc); ` +
+      `median of the first ${k} / last ${k} creates: tsrunc ${part('tsrunc', 0, k)} / ${part('tsrunc', n - k, n)} ms, ` +
+      `runc ${part('runc', 0, k)} / ${part('runc', n - k, n)} ms`);
+  },
+};
+
+const PARALLEL = 10;
+
+const parallelSection: Section = {
+  name: 'parallel',
+  about: `${PARALLEL} concurrent \`create\`s, then ${PARALLEL} concurrent \`start\`s, until all exited: wall time (target <= 1.5x runc)`,
+  async run(c, out) {
+    const ms: Samples = {};
+    const runs = Math.min(c.o.runs, 10);
+    const warmup = Math.min(c.o.warmup, 1);
+    const round = async (rt: Runtime): Promise<number> => {
+      const made: Array<{ id: string; pidFile: string }> = [];
+      try {
+        for (let j = 0; j < PARALLEL; j++) {
+          const id = newId(rt, 'par');
+          made.push({ id, pidFile: path.join(c.tmp, `par-${rt.side}-${j}.pid`) });
+          fs.rmSync(made[j].pidFile, { force: true });
+        }
+        const t0 = process.hrtime.bigint();
+        const creates = await Promise.all(made.map((m) => c.x.execAsync(rt.argv('create', '--bundle', c.bundle, '--pid-file', m.pidFile, m.id))));
+        for (const r of creates) if (r.error || r.status !== 0) throw new BenchError(describe(r));
+        const pids = made.map((m) => readPid(m.pidFile));
+        const starts = await Promise.all(made.map((m) => c.x.execAsync(rt.argv('start', m.id))));
+        for (const r of starts) if (r.error || r.status !== 0) throw new BenchError(describe(r));
+        for (const pid of pids) waitStopped(pid);
+        return Number(process.hrtime.bigint() - t0) / 1e6;
+      } finally {
+        // A failed round leaves created or running containers: force, not plain delete.
+        const ids = { tsrunc: [] as string[], runc: [] as string[] };
+        ids[rt.side] = made.map((m) => m.id);
+        forceDeleteAll(c, ids);
+      }
+    };
+    for (let i = 0; i < warmup + runs; i++) {
+      for (const rt of [c.ts, c.rc]) {
+        await tick();
+        const t = await round(rt);
+        if (i >= warmup) push(ms, rt.side, t);
+      }
+    }
+    out.samples.ms = ms;
+    out.rows.push(vsRunc(timeRow(`${PARALLEL} parallel create+start+exit`, ms, null, 'tsrunc', 'runc', null), 1.5));
+    out.notes.push(`${PARALLEL} in parallel: ${runs} runs after ${warmup} warm-up (at most 10), each runtime alternately; ` +
+      'async spawns; the wall time ends when every container process has exited');
+  },
+};
+
+/** Commands whose peak RSS the `mem` section measures, in the order they run each iteration. */
+const PEAK_COMMANDS = ['run', 'create', 'state', 'list', 'start', 'delete', 'kill', 'exec'] as const;
+
+const memSection: Section = {
+  name: 'mem',
+  about: 'VmRSS of the process waiting in `created` (target <= 1 MiB) and peak RSS of each CLI command (/usr/bin/time)',
+  async run(c, out) {
+    const time = '/usr/bin/time';
+    const runs = Math.min(c.o.runs, 10);
+    const warmup = Math.min(c.o.warmup, 1);
+    const waiting: Record<Side, ProcMem[]> = { tsrunc: [], runc: [] };
+    const peak: Samples = {};
+    const haveTime = fs.existsSync(time);
+    const ids: Record<Side, string[]> = { tsrunc: [], runc: [] };
+    try {
+      const running = haveTime ? startSleepers(c, ids, 'memx') : null;
+      const outFile = path.join(c.tmp, 'time.out');
+      /** argv under /usr/bin/time -f %M; the peak RSS in KiB. */
+      const timed = (key: string, argv: string[], measured: boolean): void => {
+        if (!haveTime) {
+          c.x.ok(argv);
+          return;
+        }
+        fs.rmSync(outFile, { force: true });
+        c.x.ok([time, '-f', '%M', '-o', outFile, ...argv]);
+        const kib = Number(fs.readFileSync(outFile, 'utf8').trim().split('\n').pop());
+        if (!Number.isFinite(kib) || kib <= 0) throw new BenchError(`${time}: no %M in ${outFile}`);
+        if (measured) push(peak, key, kib);
+      };
+      // Per runtime, the container the create/state/list/start/delete steps work on.
+      const cur = {} as Record<Side, { id: string; pid: number }>;
+      const steps: Array<(measured: boolean) => void> = [];
+      const both = (f: (rt: Runtime, measured: boolean) => void) => {
+        for (const rt of [c.ts, c.rc]) steps.push((measured) => f(rt, measured));
+      };
+      both((rt, m) => {
+        const id = newId(rt, 'memr');
+        timed(`${rt.side}.run`, rt.argv('run', '--bundle', c.bundle, id), m);
+        rt.live.delete(id);
+      });
+      both((rt, m) => {
+        const id = newId(rt, 'mem');
+        const pidFile = path.join(c.tmp, `mem-${rt.side}.pid`);
+        fs.rmSync(pidFile, { force: true });
+        timed(`${rt.side}.create`, rt.argv('create', '--bundle', c.bundle, '--pid-file', pidFile, id), m);
+        cur[rt.side] = { id, pid: readPid(pidFile) };
+        if (m) waiting[rt.side].push(procMem(cur[rt.side].pid));
+      });
+      both((rt, m) => timed(`${rt.side}.state`, rt.argv('state', cur[rt.side].id), m));
+      steps.push((m) => timed('node', c.nodeEmpty, m));
+      both((rt, m) => {
+        timed(`${rt.side}.list`, rt.argv('list'), m);
+        // The waiting process again, after state and list: it must not have grown.
+        if (m) waiting[rt.side].push(procMem(cur[rt.side].pid));
+      });
+      both((rt, m) => {
+        timed(`${rt.side}.start`, rt.argv('start', cur[rt.side].id), m);
+        waitStopped(cur[rt.side].pid);
+      });
+      both((rt, m) => {
+        timed(`${rt.side}.delete`, rt.argv('delete', cur[rt.side].id), m);
+        rt.live.delete(cur[rt.side].id);
+      });
+      both((rt, m) => {
+        const k = createWithPid(c, rt, 'memk');
+        timed(`${rt.side}.kill`, rt.argv('kill', k.id, 'KILL'), m);
+        waitStopped(k.pid);
+        deleteStopped(c, rt, k.id);
+      });
+      if (running) both((rt, m) => timed(`${rt.side}.exec`, rt.argv('exec', running[rt.side], '/bin/true'), m));
+      await interleave({ runs, warmup }, steps);
+    } finally {
+      forceDeleteAll(c, ids);
+    }
+
+    const t = median(waiting.tsrunc.map((m) => m.vmRssKiB)) / 1024;
+    const r = median(waiting.runc.map((m) => m.vmRssKiB)) / 1024;
+    out.rows.push({
+      operation: 'waiting in created: VmRSS',
+      unit: 'MiB',
+      tsrunc: r2(t),
+      runc: r2(r),
+      node: null,
+      ratioRunc: r2(t / r),
+      ratioNode: null,
+      target: { text: '<= 1 MiB', met: t <= 1 },
+    });
+    out.samples.waiting = waiting;
+    const comms = (s: Side) => [...new Set(waiting[s].map((m) => m.comm))].join(',');
+    const parts = (s: Side) => ['rssAnonKiB', 'rssFileKiB', 'rssShmemKiB'].map((k) => median(waiting[s].map((m) => m[k as keyof ProcMem] as number))).join('/');
+    out.notes.push(`waiting processes (comm): tsrunc ${comms('tsrunc')}, runc ${comms('runc')}; ` +
+      `${waiting.tsrunc.length}/${waiting.runc.length} samples (after create, and after state+list); ` +
+      `RssAnon/RssFile/RssShmem median: tsrunc ${parts('tsrunc')} KiB, runc ${parts('runc')} KiB`);
+    if (!haveTime) {
+      out.notes.push(`CLI peak RSS skipped: ${time} is not installed (the benchmark installs nothing)`);
+      return;
+    }
+    out.samples.peakKiB = peak;
+    const n = median(peak.node) / 1024;
+    for (const cmd of PEAK_COMMANDS) {
+      const ts = median(peak[`tsrunc.${cmd}`]) / 1024;
+      const rc = median(peak[`runc.${cmd}`]) / 1024;
+      const row: Row = {
+        operation: `peak RSS: ${cmd}`,
+        unit: 'MiB',
+        tsrunc: r2(ts),
+        runc: r2(rc),
+        node: r2(n),
+        ratioRunc: r2(ts / rc),
+        ratioNode: r2(ts / n),
+      };
+      if (cmd === 'state') vsNode(row, 1.1);
+      out.rows.push(row);
+    }
+    out.notes.push(`peak RSS: /usr/bin/time -f %M (max RSS of the command and the descendants it waited for), ${runs} runs ` +
+      'each (at most 10); node column: `node empty.js`; exec goes into a running sleep container');
+  },
+};
+
+/** bench/ecosystem.ts: `docker run --rm` and `podman run --rm` with each runtime, private daemons. */
+const ecosystemSection: Section = {
+  name: 'ecosystem',
+  about: '`docker run --rm IMG true` and `podman run --rm IMG true` with each runtime (slow: off unless named)',
+  async run(c, out) {
+    await benchEcosystem({
+      runs: c.o.runs, warmup: c.o.warmup, tsrunc: c.o.tsrunc, runc: c.rc.bin, env: c.env,
+      dir: path.dirname(c.ts.root), tick,
+      row: (op, ms) => { out.samples[op] = ms; out.rows.push(timeRow(op, ms, null, 'tsrunc', 'runc', null)); },
+      note: (n) => out.notes.push(n),
+    });
+  },
+};
+
+/**
+ * The sections, in the order they run. `--only` takes their names. To add one (e.g. from its own
+ * file), implement lib.ts Section and append it here.
+ */
+const SECTIONS: Section[] = [
+  runSection,
+  cycleSection,
+  querySection('state', '`state <id>` of a created container (target <= 1.10x node)'),
+  querySection('list', '`list` with one created container (target <= 1.10x node)'),
+  killSection,
+  startSection,
+  deleteSection,
+  execSection,
+  seriesSection,
+  parallelSection,
+  memSection,
+  ecosystemSection,
+];
+
+/** Slow (a dockerd and a podman): only with `--only ecosystem` or `--ecosystem`. */
+const OFF_BY_DEFAULT = new Set(['ecosystem']);
 
 // ---- options -----------------------------------------------------------------------------------
 
-const SECTIONS = ['run', 'cycle', 'state', 'mem', 'ecosystem'] as const;
-// Slow (a dockerd and a podman): only with --only ecosystem or --ecosystem.
-const OFF_BY_DEFAULT: readonly Section[] = ['ecosystem'];
-type Section = (typeof SECTIONS)[number];
-
-interface Options {
-  runs: number;
-  warmup: number;
-  json: boolean;
-  only: Set<Section>;
-  breakdown: number;
-  tsrunc: string;
-  runc: string;
-  reaper: boolean;
-  scrubNodeEnv: boolean;
-  /** Parent of the --root dirs (default: /dev/shm when it is a tmpfs, else the temp dir). */
-  stateDir?: string;
-}
-
-/** Environment variables that change what every node process does at start-up. */
-const NODE_ENV_VARS = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'NODE_USE_SYSTEM_CA', 'NODE_COMPILE_CACHE', 'NODE_V8_COVERAGE'];
+const LOAD_LIMIT = 0.5;
 
 const USAGE = `usage: node dist/bench/bench.js [options]
-  --runs N         measured runs per operation and runtime (default 20)
-  --warmup N       warm-up runs per operation and runtime (default 3)
-  --json           print the results as JSON instead of tables
-  --only LIST      comma-separated subset of: ${SECTIONS.join(',')} (default: all but ecosystem)
-  --ecosystem      add the ecosystem section: docker/podman run --rm IMG true with each runtime
-  --breakdown [N]  also profile N (default 5) \`tsrunc --debug run\` and \`tsrunc state\` calls:
-                   phase timings from --debug and per-module require() times
-  --tsrunc PATH    tsrunc executable (default <repo>/bin/tsrunc)
-  --runc PATH      runc executable (default runc from PATH)
-  --state-dir DIR  where to make the runtimes' --root dirs (default /dev/shm if it is a tmpfs, like
-                   /run/runc normally is; else the temp dir, where tsrunc's state fsync costs more)
-  --no-reaper      do not re-run under build/Release/tsrunc-reaper (a child subreaper)
-  --scrub-node-env run every measured process without ${NODE_ENV_VARS.join(', ')}
-                   (NODE_EXTRA_CA_CERTS alone costs each node start-up ~50 ms here)
+  --runs N           measured runs per operation and runtime (default 20)
+  --warmup N         warm-up runs per operation and runtime (default 3)
+  --json             print the results as JSON instead of tables
+  --only LIST        comma-separated subset of the sections (default: all but ecosystem):
+${SECTIONS.map((s) => `                       ${s.name.padEnd(9)}${s.about}`).join('\n')}
+  --ecosystem        add the ecosystem section to the default ones
+  --allow-load       give verdicts also for rows measured while others loaded the machine
+                     (others' 1-min load > --load-limit); they are marked "(under load X.XX)"
+  --load-limit X     the load gate's limit (default ${LOAD_LIMIT})
+  --create-series N  creates in the \`series\` section (default 50)
+  --breakdown [N]    also profile N (default 5) \`tsrunc --debug run\` and \`tsrunc state\` calls:
+                     phase timings from --debug and per-module require() times
+  --tsrunc PATH      tsrunc executable (default <repo>/bin/tsrunc)
+  --runc PATH        runc executable (default runc from PATH)
+  --state-dir DIR    where to make the runtimes' --root dirs (default /dev/shm if it is a tmpfs, like
+                     /run/runc normally is; else the temp dir, where tsrunc's state fsync costs more)
+  --no-reaper        do not re-run under build/Release/tsrunc-reaper (a child subreaper)
+  --keep-node-env    let the measured processes inherit ${NODE_ENV_VARS.join(', ')};
+                     by default they are removed (NODE_EXTRA_CA_CERTS alone costs each node start-up
+                     ~50 ms here). --scrub-node-env (the old opt-in) is accepted and changes nothing.
 `;
-
-class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Options {
   const root = repoRoot();
+  const names = SECTIONS.map((s) => s.name);
   const o: Options = {
     runs: 20,
     warmup: 3,
     json: false,
-    only: new Set(SECTIONS.filter((s) => !OFF_BY_DEFAULT.includes(s))),
+    only: new Set(names.filter((n) => !OFF_BY_DEFAULT.has(n))),
     breakdown: 0,
     tsrunc: path.join(root, 'bin', 'tsrunc'),
     runc: 'runc',
     reaper: true,
-    scrubNodeEnv: false,
+    scrubNodeEnv: true,
+    allowLoad: false,
+    loadLimit: LOAD_LIMIT,
+    createSeries: 50,
   };
   const int = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
@@ -90,16 +590,26 @@ function parseArgs(argv: string[]): Options {
       case '--warmup': o.warmup = int('--warmup', value(), 0); break;
       case '--json': o.json = true; break;
       case '--no-reaper': o.reaper = false; break;
-      case '--scrub-node-env': o.scrubNodeEnv = true; break;
+      case '--scrub-node-env': break; // the default now; kept so that old command lines work
+      case '--keep-node-env': o.scrubNodeEnv = false; break;
+      case '--allow-load': o.allowLoad = true; break;
       case '--ecosystem': o.only.add('ecosystem'); break;
+      case '--load-limit': {
+        const v = value();
+        const n = Number(v);
+        if (v === undefined || !/^\d+(\.\d+)?$/.test(v)) throw new UsageError('--load-limit needs a number >= 0');
+        o.loadLimit = n;
+        break;
+      }
+      case '--create-series': o.createSeries = int('--create-series', value(), 1); break;
       case '--state-dir': o.stateDir = path.resolve(value() ?? ''); break;
       case '--tsrunc': o.tsrunc = path.resolve(value() ?? ''); break;
       case '--runc': o.runc = value() ?? 'runc'; break;
       case '--only': {
         const list = (value() ?? '').split(',').filter(Boolean);
-        for (const s of list) if (!(SECTIONS as readonly string[]).includes(s)) throw new UsageError(`--only: unknown section ${s}`);
+        for (const s of list) if (!names.includes(s)) throw new UsageError(`--only: unknown section ${s} (sections: ${names.join(',')})`);
         if (list.length === 0) throw new UsageError('--only needs a list');
-        o.only = new Set(list as Section[]);
+        o.only = new Set(list);
         break;
       }
       case '--breakdown':
@@ -114,356 +624,13 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-// ---- statistics --------------------------------------------------------------------------------
-
-function median(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function summary(xs: readonly number[]): { median: number; min: number; max: number; n: number } {
-  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
-}
-
-const r2 = (x: number): number => Math.round(x * 100) / 100;
-
-// ---- processes ---------------------------------------------------------------------------------
-
-class BenchError extends Error {}
-
-let interrupted: NodeJS.Signals | null = null;
-let firstSignalAt = 0;
-
-/** Let signal handlers run between (never during) measured calls. */
-async function tick(): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  if (interrupted) throw new BenchError(`interrupted by ${interrupted}`);
-}
-
-let clkTck = 100;
-
-/** user+sys CPU ms of this process's waited-for children (clock-tick resolution). */
-function childrenCpuMs(): number {
-  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
-  return ((Number(f[13]) + Number(f[14])) * 1000) / clkTck; // fields 16 cutime, 17 cstime
-}
-
-interface Call {
-  argv: string[];
-  ms: number;
-  cpuMs: number;
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  error?: Error;
-}
-
-/**
- * Run argv synchronously with stdin /dev/null and stdout/stderr to two files (never pipes: a
- * created container inherits them and would keep a pipe open), timing only the spawnSync.
- */
-class Runner {
-  private readonly outFd: number;
-  private readonly errFd: number;
-
-  constructor(private readonly dir: string, private readonly env: NodeJS.ProcessEnv) {
-    this.outFd = fs.openSync(path.join(dir, 'stdout.log'), 'a+');
-    this.errFd = fs.openSync(path.join(dir, 'stderr.log'), 'a+');
-  }
-
-  exec(argv: string[], extraEnv?: NodeJS.ProcessEnv): Call {
-    fs.ftruncateSync(this.outFd, 0);
-    fs.ftruncateSync(this.errFd, 0);
-    const env = extraEnv ? { ...this.env, ...extraEnv } : this.env;
-    const cpu0 = childrenCpuMs();
-    const t0 = process.hrtime.bigint();
-    const r: SpawnSyncReturns<Buffer> = spawnSync(argv[0], argv.slice(1), {
-      stdio: ['ignore', this.outFd, this.errFd],
-      env,
-      timeout: 60_000,
-      killSignal: 'SIGKILL',
-    });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    const cpuMs = childrenCpuMs() - cpu0;
-    return {
-      argv, ms, cpuMs, status: r.status, signal: r.signal, error: r.error,
-      stdout: this.read(this.outFd), stderr: this.read(this.errFd),
-    };
-  }
-
-  /** exec, and throw unless it exited 0. */
-  ok(argv: string[], extraEnv?: NodeJS.ProcessEnv): Call {
-    const c = this.exec(argv, extraEnv);
-    if (c.error || c.status !== 0) throw new BenchError(describe(c));
-    return c;
-  }
-
-  private read(fd: number): string {
-    const size = fs.fstatSync(fd).size;
-    if (size === 0) return '';
-    const n = Math.min(size, 64 * 1024);
-    const b = Buffer.alloc(n);
-    fs.readSync(fd, b, 0, n, size - n);
-    return b.toString('utf8');
-  }
-
-  close(): void {
-    for (const fd of [this.outFd, this.errFd]) {
-      try { fs.closeSync(fd); } catch { /* ignore */ }
-    }
-  }
-}
-
-function describe(c: Call): string {
-  const how = c.error ? `could not run: ${c.error.message}` : c.signal ? `killed by ${c.signal}` : `exit ${c.status}`;
-  const err = c.stderr.trim().split('\n').slice(-3).join(' | ');
-  return `\`${c.argv.join(' ')}\`: ${how}${err ? `: ${err}` : ''}`;
-}
-
-// ---- runtimes and containers -------------------------------------------------------------------
-
-type Side = 'tsrunc' | 'runc';
-
-class Runtime {
-  /** Ids that may exist under this runtime's root: force-deleted by cleanup(). */
-  readonly live = new Set<string>();
-
-  constructor(readonly side: Side, readonly bin: string, readonly root: string) {}
-
-  argv(...args: string[]): string[] {
-    return [this.bin, '--root', this.root, ...args];
-  }
-
-  /** Best effort: force-delete every container this runtime may still have. Returns failures. */
-  cleanup(x: Runner): string[] {
-    const failures: string[] = [];
-    const ids = new Set(this.live);
-    const l = x.exec(this.argv('list', '-q'));
-    if (!l.error && l.status === 0) for (const id of l.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) ids.add(id);
-    for (const id of ids) {
-      const c = x.exec(this.argv('delete', '--force', id));
-      if (c.error || c.status !== 0) {
-        // Already gone is fine; anything else is reported.
-        if (!/does not exist/.test(c.stderr)) failures.push(describe(c));
-      }
-      this.live.delete(id);
-    }
-    return failures;
-  }
-}
-
-let idSeq = 0;
-const ID_PREFIX = `tsb${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-
-function newId(rt: Runtime, what: string): string {
-  const id = `${ID_PREFIX}-${rt.side === 'tsrunc' ? 't' : 'r'}-${what}-${++idSeq}`;
-  rt.live.add(id);
-  return id;
-}
-
-function readPid(file: string): number {
-  const pid = Number(fs.readFileSync(file, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new BenchError(`bad pid file ${file}`);
-  return pid;
-}
-
-interface ProcMem { comm: string; vmRssKiB: number; rssAnonKiB: number; rssFileKiB: number; rssShmemKiB: number }
-
-function procMem(pid: number): ProcMem {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (k: string): number => {
-    const m = new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status);
-    return m ? Number(m[1]) : NaN;
-  };
-  const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  return { comm, vmRssKiB: kib('VmRSS'), rssAnonKiB: kib('RssAnon'), rssFileKiB: kib('RssFile'), rssShmemKiB: kib('RssShmem') };
-}
-
-/** Poll until pid has exited (gone, or a zombie: both runtimes call that `stopped`). */
-function waitStopped(pid: number, timeoutMs = 10_000): void {
-  const deadline = Date.now() + timeoutMs;
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      return;
-    }
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (state === 'Z' || state === 'X') return;
-    if (Date.now() > deadline) throw new BenchError(`container process ${pid} still running after ${timeoutMs} ms`);
-    Atomics.wait(sleeper, 0, 0, 0.2);
-  }
-}
-
-// ---- measurements ------------------------------------------------------------------------------
-
-interface Ctx {
-  o: Options;
-  x: Runner;
-  ts: Runtime;
-  rc: Runtime;
-  bundle: string;
-  nodeEmpty: string[];
-  tmp: string;
-}
-
-type Samples = Record<string, number[]>;
-
-function push(s: Samples, k: string, v: number): void {
-  (s[k] ??= []).push(v);
-}
-
-/** Interleave: for each of warmup+runs iterations, run every step in order; keep measured ones. */
-async function interleave(o: Options, steps: Array<(measured: boolean) => void>): Promise<void> {
-  for (let i = 0; i < o.warmup + o.runs; i++) {
-    for (const step of steps) {
-      await tick();
-      step(i >= o.warmup);
-    }
-  }
-}
-
-/** (1) `run /bin/true`. */
-async function benchRun(c: Ctx): Promise<{ ms: Samples; cpu: Samples }> {
-  const ms: Samples = {};
-  const cpu: Samples = {};
-  const runStep = (rt: Runtime) => (measured: boolean) => {
-    const id = newId(rt, 'run');
-    const r = c.x.ok(rt.argv('run', '--bundle', c.bundle, id));
-    rt.live.delete(id); // run deletes the container when it exits
-    if (measured) { push(ms, rt.side, r.ms); push(cpu, rt.side, r.cpuMs); }
-  };
-  await interleave(c.o, [
-    runStep(c.ts),
-    runStep(c.rc),
-    (measured) => {
-      const r = c.x.ok(c.nodeEmpty);
-      if (measured) { push(ms, 'node', r.ms); push(cpu, 'node', r.cpuMs); }
-    },
-  ]);
-  return { ms, cpu };
-}
-
-/** (2) create + start + wait + delete as three CLI calls; (4a) VmRSS of the process waiting in created. */
-async function benchCycle(c: Ctx): Promise<{ ms: Samples; cpu: Samples; mem: Record<Side, ProcMem[]> }> {
-  const ms: Samples = {};
-  const cpu: Samples = {};
-  const mem: Record<Side, ProcMem[]> = { tsrunc: [], runc: [] };
-  const pidFile = path.join(c.tmp, 'cycle.pid');
-  const cycleStep = (rt: Runtime) => (measured: boolean) => {
-    const id = newId(rt, 'cyc');
-    fs.rmSync(pidFile, { force: true });
-    const cr = c.x.ok(rt.argv('create', '--bundle', c.bundle, '--pid-file', pidFile, id));
-    const pid = readPid(pidFile);
-    const m = procMem(pid);
-    const st = c.x.ok(rt.argv('start', id));
-    const t0 = process.hrtime.bigint();
-    waitStopped(pid);
-    const waitMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    const del = c.x.ok(rt.argv('delete', id));
-    rt.live.delete(id);
-    if (!measured) return;
-    mem[rt.side].push(m);
-    const k = rt.side;
-    push(ms, `${k}.create`, cr.ms);
-    push(ms, `${k}.start`, st.ms);
-    push(ms, `${k}.wait`, waitMs);
-    push(ms, `${k}.delete`, del.ms);
-    push(ms, k, cr.ms + st.ms + waitMs + del.ms);
-    push(cpu, k, cr.cpuMs + st.cpuMs + del.cpuMs);
-  };
-  await interleave(c.o, [
-    cycleStep(c.ts),
-    cycleStep(c.rc),
-    (measured) => {
-      // The baseline for three CLI calls: three `node empty.js` in a row.
-      let t = 0;
-      let u = 0;
-      for (let j = 0; j < 3; j++) {
-        const r = c.x.ok(c.nodeEmpty);
-        t += r.ms;
-        u += r.cpuMs;
-      }
-      if (measured) { push(ms, 'node', t); push(cpu, 'node', u); }
-    },
-  ]);
-  return { ms, cpu, mem };
-}
-
-/** (3) `state` of a created container; (4a) its waiting process; (4b) CLI peak RSS of `state`. */
-async function benchState(c: Ctx, doState: boolean, doMem: boolean): Promise<{
-  ms: Samples; cpu: Samples; mem: Record<Side, ProcMem[]>; peakKiB: Samples | null; peakSkipped?: string;
-}> {
-  const ms: Samples = {};
-  const cpu: Samples = {};
-  const mem: Record<Side, ProcMem[]> = { tsrunc: [], runc: [] };
-  const ids: Record<Side, string> = { tsrunc: '', runc: '' };
-  const pids: Record<Side, number> = { tsrunc: 0, runc: 0 };
-  try {
-    for (const rt of [c.ts, c.rc]) {
-      const id = newId(rt, 'st');
-      const pidFile = path.join(c.tmp, `state-${rt.side}.pid`);
-      c.x.ok(rt.argv('create', '--bundle', c.bundle, '--pid-file', pidFile, id));
-      ids[rt.side] = id;
-      pids[rt.side] = readPid(pidFile);
-      mem[rt.side].push(procMem(pids[rt.side]));
-    }
-    const stateStep = (rt: Runtime) => (measured: boolean) => {
-      const r = c.x.ok(rt.argv('state', ids[rt.side]));
-      let status: unknown;
-      try { status = (JSON.parse(r.stdout) as { status?: unknown }).status; } catch { status = undefined; }
-      if (status !== 'created') throw new BenchError(`${rt.side} state ${ids[rt.side]}: expected status "created", got ${r.stdout.trim().slice(0, 200)}`);
-      if (measured) { push(ms, rt.side, r.ms); push(cpu, rt.side, r.cpuMs); }
-    };
-    if (doState) {
-      await interleave(c.o, [
-        stateStep(c.ts),
-        stateStep(c.rc),
-        (measured) => {
-          const r = c.x.ok(c.nodeEmpty);
-          if (measured) { push(ms, 'node', r.ms); push(cpu, 'node', r.cpuMs); }
-        },
-      ]);
-    }
-    let peakKiB: Samples | null = null;
-    let peakSkipped: string | undefined;
-    if (doMem) {
-      // The waiting processes again, after the state calls (they must not have grown).
-      for (const rt of [c.ts, c.rc]) mem[rt.side].push(procMem(pids[rt.side]));
-      const time = '/usr/bin/time';
-      if (!fs.existsSync(time)) {
-        peakSkipped = `${time} is not installed (the benchmark installs nothing)`;
-      } else {
-        peakKiB = {};
-        const out = path.join(c.tmp, 'time.out');
-        const timed = (key: string, argv: string[]) => (measured: boolean) => {
-          fs.rmSync(out, { force: true });
-          c.x.ok([time, '-f', '%M', '-o', out, ...argv]);
-          const kib = Number(fs.readFileSync(out, 'utf8').trim().split('\n').pop());
-          if (!Number.isFinite(kib) || kib <= 0) throw new BenchError(`${time}: no %M in ${out}`);
-          if (measured) push(peakKiB!, key, kib);
-        };
-        await interleave({ ...c.o, runs: Math.min(c.o.runs, 10), warmup: Math.min(c.o.warmup, 1) }, [
-          timed('tsrunc', c.ts.argv('state', ids.tsrunc)),
-          timed('runc', c.rc.argv('state', ids.runc)),
-          timed('node', c.nodeEmpty),
-        ]);
-      }
-    }
-    return { ms, cpu, mem, peakKiB, peakSkipped };
-  } finally {
-    for (const rt of [c.ts, c.rc]) {
-      if (!ids[rt.side]) continue;
-      const d = c.x.exec(rt.argv('delete', '--force', ids[rt.side]));
-      if (!d.error && d.status === 0) rt.live.delete(ids[rt.side]);
-    }
-  }
+/** The printed verdict of a row's target, after the load gate. */
+function verdict(row: Row, o: Options): string | undefined {
+  if (!row.target) return undefined;
+  const load = row.load?.othersMax ?? 0;
+  const loaded = load > o.loadLimit;
+  if (loaded && !o.allowLoad) return `load ${load.toFixed(2)}: no verdict`;
+  return (row.target.met ? 'met' : 'not met') + (loaded ? ` (under load ${load.toFixed(2)})` : '');
 }
 
 // ---- breakdown (--breakdown) ---------------------------------------------------------------------
@@ -617,52 +784,6 @@ function summarizeProbes(command: string, walls: number[], reports: ProbeReport[
 
 // ---- report ------------------------------------------------------------------------------------
 
-interface Row {
-  operation: string;
-  unit: 'ms' | 'MiB';
-  tsrunc: number;
-  runc: number;
-  node: number | null;
-  /** The node column is `nodeCalls` × `node empty.js` (three-call cycle) */
-  nodeCalls?: number;
-  ratioRunc: number;
-  ratioNode: number | null;
-  /** Median of the per-iteration ratios (pairs measured next to each other). */
-  pairedRatioRunc?: number;
-  pairedRatioNode?: number;
-  target?: { text: string; met: boolean };
-  indent?: boolean;
-  cpuMs?: { tsrunc: number; runc: number; node: number | null };
-}
-
-function pairedMedian(a: number[] | undefined, b: number[] | undefined): number | undefined {
-  if (!a || !b || a.length !== b.length || a.length === 0) return undefined;
-  return r2(median(a.map((x, i) => x / b[i])));
-}
-
-function mean(xs: number[] | undefined): number {
-  if (!xs || xs.length === 0) return NaN;
-  return xs.reduce((s, x) => s + x, 0) / xs.length;
-}
-
-function timeRow(operation: string, ms: Samples, cpu: Samples | null, tsKey: string, rcKey: string, nodeKey: string | null): Row {
-  const t = median(ms[tsKey]);
-  const r = median(ms[rcKey]);
-  const n = nodeKey ? median(ms[nodeKey]) : null;
-  return {
-    operation,
-    unit: 'ms',
-    tsrunc: r2(t),
-    runc: r2(r),
-    node: n === null ? null : r2(n),
-    ratioRunc: r2(t / r),
-    ratioNode: n === null ? null : r2(t / n),
-    pairedRatioRunc: pairedMedian(ms[tsKey], ms[rcKey]),
-    pairedRatioNode: nodeKey ? pairedMedian(ms[tsKey], ms[nodeKey]) : undefined,
-    cpuMs: cpu ? { tsrunc: r2(mean(cpu[tsKey])), runc: r2(mean(cpu[rcKey])), node: nodeKey ? r2(mean(cpu[nodeKey])) : null } : undefined,
-  };
-}
-
 function fmt(x: number | null | undefined, digits = 1): string {
   if (x === null || x === undefined || Number.isNaN(x)) return '-';
   return x.toFixed(digits);
@@ -674,17 +795,24 @@ function printTable(rows: Row[], meta: Record<string, unknown>, notes: string[],
   lines.push(`tsrunc benchmark: ${meta.runs} runs after ${meta.warmup} warm-ups each, interleaved tsrunc/runc/node; medians`);
   lines.push(`  ${meta.tsruncVersion}; ${meta.runcVersion}; node ${meta.nodeVersion}; kernel ${meta.kernel}; ${meta.cpus} CPUs; loadavg ${meta.loadBefore} -> ${meta.loadAfter}`);
   lines.push(`  --root dirs in ${meta.stateDir}; bundle ${meta.bundleDir}`);
+  lines.push(`  node env: ${meta.nodeEnv}`);
+  lines.push(`  load gate: ${meta.loadGate}`);
   lines.push('');
-  const head = `${w('operation', 34, true)} ${w('tsrunc', 9)} ${w('runc', 9)} ${w('node', 9)} ${w('ts/runc', 8)} ${w('ts/node', 8)}  target`;
+  const head = `${w('operation', 36, true)} ${w('tsrunc', 8)} ${w('runc', 8)} ${w('node', 9)} ${w('ts/runc', 7)} ${w('ts/node', 7)} ${w('load1', 9)} ${w('others', 6)}  target`;
   lines.push(head);
-  lines.push('-'.repeat(head.length + 24));
+  lines.push('-'.repeat(head.length + 30));
   for (const r of rows) {
     const name = (r.indent ? '  ' : '') + r.operation + (r.unit === 'MiB' ? ' (MiB)' : ' (ms)');
     const node = r.node === null ? '-' : (r.nodeCalls ? `${r.nodeCalls}x ` : '') + fmt(r.node);
-    const tgt = r.target ? `${r.target.text}: ${r.target.met ? 'met' : 'not met'}` : '';
-    lines.push(`${w(name, 34, true)} ${w(fmt(r.tsrunc, r.unit === 'MiB' ? 2 : 1), 9)} ${w(fmt(r.runc, r.unit === 'MiB' ? 2 : 1), 9)} ${w(node, 9)} ` +
-      `${w(r.ratioRunc === null ? '-' : fmt(r.ratioRunc, 2) + 'x', 8)} ${w(r.ratioNode === null ? '-' : fmt(r.ratioNode, 2) + 'x', 8)}  ${tgt}`);
+    const tgt = r.target ? `${r.target.text}: ${r.target.verdict ?? (r.target.met ? 'met' : 'not met')}` : '';
+    const load1 = r.load ? `${fmt(r.load.before, 2)}-${fmt(r.load.after, 2)}` : '-';
+    const others = r.load ? fmt(r.load.othersMax, 2) : '-';
+    lines.push(`${w(name, 36, true)} ${w(fmt(r.tsrunc, r.unit === 'MiB' ? 2 : 1), 8)} ${w(fmt(r.runc, r.unit === 'MiB' ? 2 : 1), 8)} ${w(node, 9)} ` +
+      `${w(r.ratioRunc === null ? '-' : fmt(r.ratioRunc, 2) + 'x', 7)} ${w(r.ratioNode === null ? '-' : fmt(r.ratioNode, 2) + 'x', 7)} ` +
+      `${w(load1, 9)} ${w(others, 6)}  ${tgt}`);
   }
+  lines.push('load1: the 1-min load average when the row started-ended (the benchmark itself adds up to ~1); others: the highest');
+  lines.push('1-min load of the other tasks during the row (what the load gate checks; see bench/README.md)');
   const cpuRows = rows.filter((r) => r.cpuMs);
   if (cpuRows.length > 0) {
     lines.push('');
@@ -789,17 +917,9 @@ async function main(): Promise<number> {
     return r.status ?? 1;
   }
 
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(sig, () => {
-      // A Ctrl-C arrives twice at once (from the terminal, and forwarded by tsrunc-reaper): only a
-      // signal a second or more after the first gives up on cleanup.
-      if (interrupted && Date.now() - firstSignalAt >= 1000) process.exit(130);
-      if (!interrupted) firstSignalAt = Date.now();
-      interrupted = sig;
-    });
-  }
+  handleSignals();
   try {
-    clkTck = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+    setClockTicks(Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100);
   } catch { /* keep 100 */ }
 
   const notes: string[] = [];
@@ -811,12 +931,16 @@ async function main(): Promise<number> {
   const env = { ...process.env };
   delete env.TSRUNC_BENCH_REAPED;
   const nodeVars = NODE_ENV_VARS.filter((k) => env[k] !== undefined);
-  if (o.scrubNodeEnv) {
+  let nodeEnv: string;
+  if (nodeVars.length === 0) {
+    nodeEnv = `none of ${NODE_ENV_VARS.join(', ')} is set`;
+  } else if (o.scrubNodeEnv) {
     for (const k of nodeVars) delete env[k];
-    if (nodeVars.length > 0) notes.push(`removed from the measured processes' environment: ${nodeVars.join(', ')}`);
-  } else if (nodeVars.length > 0) {
-    notes.push(`the measured processes inherit ${nodeVars.map((k) => `${k}=${env[k]}`).join(' ')}; ` +
-      'this slows every node start-up (tsrunc and node empty.js, not runc); --scrub-node-env removes it');
+    nodeEnv = `removed ${nodeVars.join(', ')} from the measured processes' environment (the default; --keep-node-env keeps them)`;
+  } else {
+    nodeEnv = `kept (--keep-node-env): ${nodeVars.map((k) => `${k}=${env[k]}`).join(' ')}`;
+    notes.push('--keep-node-env: the inherited node variables slow every node start-up (tsrunc and node empty.js, not runc), ' +
+      'which hides part of tsrunc\'s own cost in the ts/node ratios');
   }
   let stateTmp: string;
   try {
@@ -836,6 +960,11 @@ async function main(): Promise<number> {
     tsruncVersion: firstLine([o.tsrunc, '--version']),
     runcVersion: firstLine([runcPath, '--version']),
     scrubbedNodeEnv: o.scrubNodeEnv ? nodeVars : [],
+    nodeEnv,
+    loadLimit: o.loadLimit,
+    allowLoad: o.allowLoad,
+    loadGate: `verdicts need the others' 1-min load <= ${o.loadLimit} throughout the row` +
+      (o.allowLoad ? ' (--allow-load: given anyway, marked "under load")' : ' (--allow-load gives them anyway)'),
     stateDir: `${stateTmp} (${fsType(stateTmp)})`,
     bundleDir: `${tmp}/bundle (${fsType(tmp)})`,
     nodeVersion: process.version,
@@ -859,98 +988,32 @@ async function main(): Promise<number> {
     const bundle = makeBundle(path.join(tmp, 'bundle'), undefined, { args: ['/bin/true'] }).dir;
     const emptyJs = path.join(tmp, 'empty.js');
     fs.writeFileSync(emptyJs, '');
-    const ctx: Ctx = { o, x, ts, rc, bundle, nodeEmpty: [process.execPath, emptyJs], tmp };
+    let sleepBundle = '';
+    const ctx: Ctx = {
+      o, x, ts, rc, bundle, nodeEmpty: [process.execPath, emptyJs], tmp, env,
+      sleepBundle: () => (sleepBundle ||= makeBundle(path.join(tmp, 'bundle-sleep'), undefined, { args: ['/bin/sleep', '1000000'] }).dir),
+    };
 
-    if (o.only.has('run')) {
-      const r = await benchRun(ctx);
-      raw.run = r.ms;
-      const row = timeRow('run /bin/true', r.ms, r.cpu, 'tsrunc', 'runc', 'node');
-      row.target = { text: '<= 1.9x runc', met: row.ratioRunc <= 1.9 };
-      rows.push(row);
-    }
-    let waiting: Record<Side, ProcMem[]> = { tsrunc: [], runc: [] };
-    if (o.only.has('cycle')) {
-      const r = await benchCycle(ctx);
-      raw.cycle = r.ms;
-      waiting = r.mem;
-      const row = timeRow('create+start+wait+delete', r.ms, r.cpu, 'tsrunc', 'runc', 'node');
-      row.nodeCalls = 3;
-      rows.push(row);
-      for (const p of ['create', 'start', 'wait', 'delete']) {
-        const sub = timeRow(p, r.ms, null, `tsrunc.${p}`, `runc.${p}`, null);
-        if (p !== 'wait') {
-          // Against one `node empty.js` (a third of the three-call baseline).
-          sub.node = r2(median(r.ms.node) / 3);
-          sub.ratioNode = r2(sub.tsrunc / sub.node);
+    for (const section of SECTIONS) {
+      if (!o.only.has(section.name)) continue;
+      const out: SectionOut = { rows: [], samples: {}, notes: [] };
+      loadMonitor.begin();
+      try {
+        await section.run(ctx, out);
+      } finally {
+        // Whatever the section measured before a failure is still reported.
+        const load = loadMonitor.end();
+        for (const row of out.rows) {
+          row.section = section.name;
+          row.load = load;
+          if (row.target) row.target.verdict = verdict(row, o);
         }
-        sub.indent = true;
-        rows.push(sub);
+        rows.push(...out.rows);
+        if (Object.keys(out.samples).length > 0) raw[section.name] = { ...out.samples, load };
+        notes.push(...out.notes);
       }
-      notes.push('create+start+wait+delete: the node column is three `node empty.js` in a row; sub-rows compare with one. ' +
-        '"wait" polls /proc/<pid>/stat every 0.2 ms until the container process is gone or a zombie.');
-    }
-    let peak: Samples | null = null;
-    if (o.only.has('state') || o.only.has('mem')) {
-      const r = await benchState(ctx, o.only.has('state'), o.only.has('mem'));
-      if (o.only.has('state')) {
-        raw.state = r.ms;
-        const row = timeRow('state (created container)', r.ms, r.cpu, 'tsrunc', 'runc', 'node');
-        row.target = { text: '<= 1.10x node empty.js', met: row.ratioNode !== null && row.ratioNode <= 1.1 };
-        rows.push(row);
-      }
-      if (o.only.has('mem')) {
-        for (const s of ['tsrunc', 'runc'] as const) waiting[s].push(...r.mem[s]);
-        peak = r.peakKiB;
-        if (r.peakSkipped) notes.push(`CLI peak RSS skipped: ${r.peakSkipped}`);
-      }
-    }
-    if (o.only.has('mem') || o.only.has('cycle')) {
-      const t = median(waiting.tsrunc.map((m) => m.vmRssKiB)) / 1024;
-      const r = median(waiting.runc.map((m) => m.vmRssKiB)) / 1024;
-      rows.push({
-        operation: 'waiting in created: VmRSS',
-        unit: 'MiB',
-        tsrunc: r2(t),
-        runc: r2(r),
-        node: null,
-        ratioRunc: r2(t / r),
-        ratioNode: null,
-        target: { text: '<= 2.5 MiB', met: t <= 2.5 },
-      });
-      raw.waiting = waiting;
-      const comms = (s: Side) => [...new Set(waiting[s].map((m) => m.comm))].join(',');
-      notes.push(`waiting processes (comm): tsrunc ${comms('tsrunc')}, runc ${comms('runc')}; ` +
-        `${waiting.tsrunc.length}/${waiting.runc.length} samples; tsrunc RssAnon/RssFile/RssShmem median ` +
-        `${median(waiting.tsrunc.map((m) => m.rssAnonKiB))}/${median(waiting.tsrunc.map((m) => m.rssFileKiB))}/` +
-        `${median(waiting.tsrunc.map((m) => m.rssShmemKiB))} KiB, runc ` +
-        `${median(waiting.runc.map((m) => m.rssAnonKiB))}/${median(waiting.runc.map((m) => m.rssFileKiB))}/` +
-        `${median(waiting.runc.map((m) => m.rssShmemKiB))} KiB`);
-    }
-    if (peak) {
-      const t = median(peak.tsrunc) / 1024;
-      const r = median(peak.runc) / 1024;
-      const n = median(peak.node) / 1024;
-      rows.push({
-        operation: 'state CLI: peak RSS',
-        unit: 'MiB',
-        tsrunc: r2(t),
-        runc: r2(r),
-        node: r2(n),
-        ratioRunc: r2(t / r),
-        ratioNode: r2(t / n),
-        target: { text: '<= 48 MiB (perf-anchors §6)', met: t <= 48 },
-      });
-      raw.peakKiB = peak;
-      notes.push(`peak RSS from /usr/bin/time -f %M, ${peak.tsrunc.length} runs each (at most 10)`);
     }
 
-    if (o.only.has('ecosystem')) {
-      await benchEcosystem({
-        runs: o.runs, warmup: o.warmup, tsrunc: o.tsrunc, runc: runcPath, env, dir: stateTmp, tick,
-        row: (op, ms) => { raw[op] = ms; rows.push(timeRow(op, ms, null, 'tsrunc', 'runc', null)); },
-        note: (n) => notes.push(n),
-      });
-    }
     if (o.breakdown > 0) bds = await breakdown(ctx);
   } catch (e) {
     failed = true;
