@@ -540,7 +540,7 @@ const USAGE = `usage: node dist/bench/bench.js [options]
   --warmup N         warm-up runs per operation and runtime (default 3)
   --json             print the results as JSON instead of tables
   --only LIST        comma-separated subset of the sections (default: all but ecosystem):
-${SECTIONS.map((s) => `                       ${s.name.padEnd(9)}${s.about}`).join('\n')}
+${SECTIONS.map((s) => `                       ${s.name.padEnd(10)}${s.about}`).join('\n')}
   --ecosystem        add the ecosystem section to the default ones
   --allow-load       give verdicts also for rows measured while others loaded the machine
                      (others' 1-min load > --load-limit); they are marked "(under load X.XX)"
