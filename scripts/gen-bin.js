@@ -36,18 +36,32 @@ const dist = path.join(repo, 'dist');
 const MAIN = 'src/cli/main.js';
 
 /**
- * Two scripts, each with its own code cache; bin/tsrunc picks one by the command:
- *   - hot: what the lean, frequent commands (LEAN) run, so that they read and deserialize no more
- *     than they use (containerd calls state/start/kill/delete for every container);
- *   - full: every module, for create/run/exec and the rest, whose validator, plan compiler and
- *     cgroup code are most of what those commands would otherwise compile at every call.
+ * Three scripts, each with its own code cache; bin/tsrunc picks one by the command. Reading a
+ * script and deserializing its cache cost about 1 ms per 30 KB on the project's VMs (fresh pages
+ * at every start), so each holds what its commands run, not more:
+ *   - hot: the lean, frequent commands (LEAN; containerd calls them for every container);
+ *   - create: create, run and exec, i.e. the config validator, the plan compiler and the cgroup
+ *     code, most of what these would otherwise compile at every call;
+ *   - full: every module, for the other commands.
+ * A module a script lacks is still loaded (from its file, into the same module table).
  */
 const LEAN = ['state', 'start', 'kill', 'delete', 'list'];
-/** The modules the lean commands require lazily (the static imports of these come along). */
+const CREATE = ['create', 'run', 'exec'];
+/** The modules these commands require lazily (the static imports of these come along). */
 const LEAN_ENTRIES = [
   ...LEAN.map((c) => `src/cli/commands/${c}.js`),
   'src/lifecycle/index.js', 'src/lifecycle/state.js', 'src/lifecycle/start.js', 'src/lifecycle/kill.js',
   'src/lifecycle/delete.js', 'src/sys/native.js', 'src/cgroup/manager.js',
+];
+const CREATE_ENTRIES = [
+  ...CREATE.map((c) => `src/cli/commands/${c}.js`),
+  'src/lifecycle/index.js', 'src/lifecycle/create.js', 'src/lifecycle/run.js', 'src/lifecycle/exec.js',
+  'src/lifecycle/start.js', 'src/lifecycle/delete.js', 'src/lifecycle/hostmounts.js', 'src/lifecycle/notify.js',
+  'src/lifecycle/console.js', 'src/lifecycle/fds.js', 'src/sys/native.js', 'src/spec/load.js', 'src/spec/checks.js',
+  'src/spec/validate.js', 'schemas/config-validator.js', 'src/plan/compile.js', 'src/plan/process.js',
+  'src/plan/netdev.js', 'src/plan/encode.js', 'src/plan/messages.js', 'src/plan/seccomp.js', 'src/plan/exec.js',
+  'src/cgroup/index.js', 'src/cgroup/manager.js', 'src/cgroup/devices.js', 'src/cgroup/bpf.js',
+  'src/cgroup/resources.js', 'src/cgroup/resources-v1.js', 'src/cgroup/resources-v2.js',
 ];
 
 function git(args) {
@@ -102,7 +116,7 @@ function allModules() {
 /**
  * The modules reachable from `entries` through top-level requires (tsc writes those at column 0:
  * `const x_1 = require("./x");`, `const fs = __importStar(require("fs"));`); requires inside
- * functions are the lazy ones: those a lean command needs are listed in LEAN_ENTRIES.
+ * functions are the lazy ones: those the commands need are listed in LEAN_ENTRIES/CREATE_ENTRIES.
  */
 function closure(entries) {
   const seen = new Set();
@@ -111,7 +125,7 @@ function closure(entries) {
     if (seen.has(rel)) return;
     seen.add(rel);
     const abs = path.join(dist, rel);
-    if (!fs.existsSync(abs)) fail(`${rel}: no such module (LEAN_ENTRIES is out of date)`);
+    if (!fs.existsSync(abs)) fail(`${rel}: no such module (LEAN_ENTRIES/CREATE_ENTRIES are out of date)`);
     order.push(rel);
     const src = fs.readFileSync(abs, 'utf8');
     const re = /^(?:(?:const|var|let) [\w$]+ = (?:__importStar\(|__importDefault\()?)?require\("(\.{1,2}\/[^"]+)"\)/gm;
@@ -168,7 +182,8 @@ function __realRequire(id) {
 function __fromDisk(rel) {
   let text;
   try {
-    if (!__fs.statSync(__prefix + rel).isFile()) return false;
+    const st = __fs.statSync(__prefix + rel, { throwIfNoEntry: false });
+    if (st === undefined || !st.isFile()) return false;
     text = __fs.readFileSync(__prefix + rel, 'utf8');
   } catch {
     return false;
@@ -182,10 +197,11 @@ function __require(dir, id) {
     const abs = c === 47 ? id : __path.resolve(dir, id);
     if (abs.startsWith(__prefix)) {
       const rel = abs.slice(__prefix.length);
-      // Node's order for a file id: as given, with .js, then as a directory's index.js.
-      for (const r of rel.endsWith('.js') ? [rel] : [rel + '.js', rel + '/index.js']) {
-        if (__defs[r] !== undefined || __fromDisk(r)) return __load(r);
-      }
+      // Node's order for a file id: as given, with .js, then as a directory's index.js; the
+      // script's own table first (a failed stat costs a thrown error).
+      const candidates = rel.endsWith('.js') ? [rel] : [rel + '.js', rel + '/index.js'];
+      for (const r of candidates) if (__defs[r] !== undefined) return __load(r);
+      for (const r of candidates) if (__fromDisk(r)) return __load(r);
     }
     return __realRequire(abs);
   }
@@ -225,44 +241,50 @@ return __load(${JSON.stringify(MAIN)});
  * V8's code cache holds the functions compiled when it is made: run, in this process, the paths
  * that need no root and touch nothing outside a temp dir, so that their functions are in it (the
  * rest compile lazily on first call, as without a cache). The lean commands' error paths for the
- * hot script; for the full one also `spec` + `explain`, i.e. config.json validation and the plan
- * compiler: most of what create and run do in JavaScript.
+ * hot script; `explain` for the create script (config.json validation and the plan compiler, most
+ * of what create and run do in JavaScript), after `spec` made its config.json; all of it for the
+ * full one. A function cached but not run costs its share of the deserialization.
  */
-async function warm(src, file, full) {
+function warmRuns(tmp) {
+  const root = path.join(tmp, 'root');
+  const bundle = path.join(tmp, 'bundle');
+  const lean = [
+    ['--root', root, 'list'], ['--root', root, 'list', '--format', 'json'], ['--root', root, 'state', 'x'],
+    ['--root', root, 'start', 'x'], ['--root', root, 'kill', 'x', 'KILL'], ['--root', root, 'delete', 'x'],
+    ['--root', root, 'delete', '--force', 'x'], ['--root', root, '--log-format', 'json', 'state', 'x'],
+  ];
+  const create = [
+    ['--root', root, 'explain', '--bundle', bundle, 'x'],
+    ['--root', root, 'exec', 'x', 'true'],
+    ['--root', root, 'create', '--bundle', path.join(tmp, 'none'), 'x'],
+  ];
+  return { lean, create, full: [...lean, ...create, ['--root', root, 'explain', '--bundle', bundle, '--format', 'json', 'x']] };
+}
+
+async function warm(src, file, which) {
   const vm = require('vm');
-  const script = new vm.Script(src, { filename: file });
-  const main = script.runInThisContext()(require, dist);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-gen-bin-'));
-  const sink = { write() {}, isTTY: false };
-  const io = { ...main.defaultIo(), stdout() {}, stderr: sink };
   try {
-    const root = path.join(tmp, 'root');
+    const sink = { write() {}, isTTY: false };
     const bundle = path.join(tmp, 'bundle');
     fs.mkdirSync(path.join(bundle, 'rootfs'), { recursive: true });
-    const runs = [
-      ['--root', root, 'list'], ['--root', root, 'list', '--format', 'json'], ['--root', root, 'state', 'x'],
-      ['--root', root, 'start', 'x'], ['--root', root, 'kill', 'x', 'KILL'], ['--root', root, 'delete', 'x'],
-      ['--root', root, 'delete', '--force', 'x'], ['--root', root, '--log-format', 'json', 'state', 'x'],
-    ];
-    if (full) {
-      runs.push(
-        ['--root', root, 'spec', '--bundle', bundle],
-        ['--root', root, 'explain', '--bundle', bundle, 'x'],
-        ['--root', root, 'explain', '--bundle', bundle, '--format', 'json', 'x'],
-        ['--root', root, 'exec', 'x', 'true'],
-        ['--root', root, 'create', '--bundle', path.join(tmp, 'none'), 'x'],
-      );
-    }
-    for (const argv of runs) await main.main(argv, io);
+    // The bundle's config.json, made by `spec` from the plain files (not part of any cache).
+    const plain = require(path.join(dist, MAIN));
+    await plain.main(['spec', '--bundle', bundle], { ...plain.defaultIo(), stdout() {}, stderr: sink });
+    const script = new vm.Script(src, { filename: file });
+    const main = script.runInThisContext()(require, dist);
+    const io = { ...main.defaultIo(), stdout() {}, stderr: sink };
+    for (const argv of warmRuns(tmp)[which]) await main.main(argv, io);
+    return script.createCachedData();
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
-  return script.createCachedData();
 }
 
 const SCRIPTS = [
-  { name: 'tsrunc-hot', rels: closure(LEAN_ENTRIES), full: false },
-  { name: 'tsrunc-full', rels: allModules(), full: true },
+  { name: 'tsrunc-hot', commands: LEAN, rels: closure(LEAN_ENTRIES), warm: 'lean' },
+  { name: 'tsrunc-create', commands: CREATE, rels: closure(CREATE_ENTRIES), warm: 'create' },
+  { name: 'tsrunc-full', commands: [], rels: allModules(), warm: 'full' },
 ];
 
 // ---- 4. bin/tsrunc ------------------------------------------------------------------------------
@@ -273,9 +295,9 @@ const { GLOBAL_FLAGS } = require(path.join(dist, 'src', 'cli', 'table.js'));
 const valueFlags = GLOBAL_FLAGS.filter((f) => f.type === 'string').flatMap((f) => [f.name, ...(f.aliases ?? [])]);
 const bin = `#!${node}
 'use strict';
-// Generated by scripts/gen-bin.js; do not edit. Loads dist/tsrunc-hot.js (lean commands) or
-// dist/tsrunc-full.js (one script each + V8 code cache) when all the files it was built from are
-// unchanged, else dist/src/cli/main.js.
+// Generated by scripts/gen-bin.js; do not edit. Loads the command's script, dist/tsrunc-hot.js,
+// tsrunc-create.js or tsrunc-full.js (one script + V8 code cache each), when all the files it was
+// built from are unchanged, else dist/src/cli/main.js.
 const fs = require('fs');
 const path = require('path');
 const dist = path.join(path.dirname(fs.realpathSync(__filename)), '..', 'dist');
@@ -342,20 +364,19 @@ function hot(name) {
   return script.runInThisContext()(require, dist);
 }
 
-const lean = ${JSON.stringify(LEAN)}.includes(commandName(process.argv));
-(hot(lean ? 'tsrunc-hot' : 'tsrunc-full') || require(path.join(dist, 'src', 'cli', 'main.js'))).cli();
+const scripts = ${JSON.stringify(Object.fromEntries(SCRIPTS.flatMap((sc) => sc.commands.map((c) => [c, sc.name]))))};
+const command = commandName(process.argv);
+(hot(Object.prototype.hasOwnProperty.call(scripts, command) ? scripts[command] : 'tsrunc-full') || require(path.join(dist, 'src', 'cli', 'main.js'))).cli();
 `;
 
 async function build() {
-  for (const old of ['tsrunc-hot.js', 'tsrunc-hot.cache', 'tsrunc-full.js', 'tsrunc-full.cache']) {
-    fs.rmSync(path.join(dist, old), { force: true });
-  }
+  for (const sc of SCRIPTS) for (const ext of ['.js', '.cache']) fs.rmSync(path.join(dist, sc.name + ext), { force: true });
   for (const sc of SCRIPTS) {
     const file = path.join(dist, `${sc.name}.js`);
     const buildId = require('crypto').randomBytes(12).toString('hex');
     const src = buildScript(sc.rels, buildId);
     writeAtomic(file, src, 0o644);
-    const data = await warm(src, file, sc.full);
+    const data = await warm(src, file, sc.warm);
     writeAtomic(path.join(dist, `${sc.name}.cache`), Buffer.concat([Buffer.from(`tsrunc-hot ${buildId}\n`), data]), 0o644);
   }
   fs.mkdirSync(path.join(repo, 'bin'), { recursive: true });

@@ -135,7 +135,7 @@ process.on('exit', () => { require('fs').writeSync(3, JSON.stringify({ cache: Ob
   }
 }
 
-test('bin/tsrunc picks the hot script for the lean commands only, past the global flags', () => {
+test('bin/tsrunc picks the script by the command, past the global flags', () => {
   const preload = path.join(tmp, 'dump-scripts.js');
   fs.writeFileSync(preload, `
 const vm = require('vm');
@@ -148,8 +148,10 @@ vm.Script = function (src, o) { require('fs').writeSync(3, require('path').basen
   assert.equal(picked('--root', root, 'state', 'x'), 'tsrunc-hot.js');
   assert.equal(picked('--debug', '--log', path.join(tmp, 'log'), '--log-format=json', '--root', root, 'delete', 'x'), 'tsrunc-hot.js');
   assert.equal(picked('-root', root, 'list'), 'tsrunc-hot.js');
-  assert.equal(picked('--root', 'state', 'run', 'x'), 'tsrunc-full.js'); // the root dir is named "state"
-  assert.equal(picked('--root', root, 'create', 'state'), 'tsrunc-full.js');
+  assert.equal(picked('--root', 'state', 'run', 'x'), 'tsrunc-create.js'); // the root dir is named "state"
+  assert.equal(picked('--root', root, 'create', 'state'), 'tsrunc-create.js');
+  assert.equal(picked('--root', root, 'exec', 'x', 'true'), 'tsrunc-create.js');
+  assert.equal(picked('--root', root, 'events', '--stats', 'x'), 'tsrunc-full.js');
   assert.equal(picked('--version'), 'tsrunc-full.js');
 });
 
