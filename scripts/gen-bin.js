@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Last step of `npm run build`. Writes:
 //   1. dist/build-info.json: {version, commit} for `tsrunc --version` (the CLI never runs git);
-//   2. dist/tsrunc-hot.js: every module of the runtime (dist/src and the schema validators) in one
-//      script, each still run lazily on first require, with a manifest of each file's size and mtime;
-//   3. dist/tsrunc-hot.cache: a V8 code cache for that script, warmed by running the commands'
-//      error paths and `spec` + `explain` (config validation and the plan compiler) in this
-//      process. V8 accepts a code cache for any source of the same length, so
-//      the file starts with the hot script's build id (random per gen-bin run) and a cache from
+//   2. dist/tsrunc-{hot,create,full}.js: the modules of the lean commands, of create/run/exec, and
+//      all of them, each in one script (each module still run lazily on first require), with a
+//      manifest of each file's size and mtime;
+//   3. dist/tsrunc-*.cache: a V8 code cache for each script, warmed by running the commands' error
+//      paths and `explain` (config validation and the plan compiler) in this process; the first
+//      successful call of each command of the script rewrites it once with what the call compiled.
+//      V8 accepts a code cache for any source of the same length, so
+//      the file starts with the script's build id (random per gen-bin run) and a cache from
 //      another build is never used;
 //   4. bin/tsrunc (git-ignored): an executable whose shebang is the absolute path of the node that
 //      ran the build (process.execPath). It finds dist/ from its own realpath (so it works from any
@@ -315,7 +317,7 @@ function commandName(argv) {
   return undefined;
 }
 
-function hot(name) {
+function hot(name, train, command) {
   if (process.env.TSRUNC_NO_BUNDLE) return undefined;
   const file = path.join(dist, name + '.js');
   let src;
@@ -342,21 +344,35 @@ function hot(name) {
     }
   }
   // The cache is only used if it was made from this very build of the script (V8 itself checks
-  // little more than the source length).
+  // little more than the source length). Its first line: \`tsrunc-hot <build id> <trained>\`,
+  // <trained> the commands whose calls it holds (\`-\` for none).
   const cacheFile = path.join(dist, name + '.cache');
-  const header = Buffer.from('tsrunc-hot ' + manifest.id + '\\n');
   let cachedData;
+  let trained = [];
   try {
     const c = fs.readFileSync(cacheFile);
-    if (c.length > header.length && c.subarray(0, header.length).equals(header)) cachedData = c.subarray(header.length);
+    const nl = c.indexOf(10);
+    const head = nl > 0 ? c.subarray(0, nl).toString('latin1').split(' ') : [];
+    if (head[0] === 'tsrunc-hot' && head[1] === manifest.id && nl + 1 < c.length) {
+      cachedData = c.subarray(nl + 1);
+      trained = (head[2] || '-').split(',').filter((x) => x !== '-');
+    }
   } catch { cachedData = undefined; }
   const script = new (require('vm').Script)(src, { filename: file, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected) {
-    // First run after a node upgrade (or a lost cache): write a fresh one on the way out.
-    process.on('exit', () => {
+  const fresh = cachedData === undefined || script.cachedDataRejected;
+  // The build's cache holds what its warm-up ran (error paths, explain). The first successful call
+  // of each of the script's commands replaces it with one that also holds what that call compiled
+  // (create's second half, start, destroy, ...), once per command. A lost or rejected cache (node
+  // upgraded) is written anew at exit.
+  const learn = train && !trained.includes(command);
+  if (fresh || learn) {
+    process.on('exit', (code) => {
+      if (learn && code === 0) trained = [...(fresh ? [] : trained), command];
+      else if (!fresh) return;
       try {
         const tmp = cacheFile + '.tmp-' + process.pid;
-        fs.writeFileSync(tmp, Buffer.concat([header, script.createCachedData()]), { mode: 0o644 });
+        const head = Buffer.from('tsrunc-hot ' + manifest.id + ' ' + (trained.join(',') || '-') + '\\n');
+        fs.writeFileSync(tmp, Buffer.concat([head, script.createCachedData()]), { mode: 0o644 });
         fs.renameSync(tmp, cacheFile);
       } catch { /* read-only install: run without a cache */ }
     });
@@ -366,7 +382,8 @@ function hot(name) {
 
 const scripts = ${JSON.stringify(Object.fromEntries(SCRIPTS.flatMap((sc) => sc.commands.map((c) => [c, sc.name]))))};
 const command = commandName(process.argv);
-(hot(Object.prototype.hasOwnProperty.call(scripts, command) ? scripts[command] : 'tsrunc-full') || require(path.join(dist, 'src', 'cli', 'main.js'))).cli();
+const own = Object.prototype.hasOwnProperty.call(scripts, command);
+(hot(own ? scripts[command] : 'tsrunc-full', own, command) || require(path.join(dist, 'src', 'cli', 'main.js'))).cli();
 `;
 
 async function build() {
@@ -377,7 +394,7 @@ async function build() {
     const src = buildScript(sc.rels, buildId);
     writeAtomic(file, src, 0o644);
     const data = await warm(src, file, sc.warm);
-    writeAtomic(path.join(dist, `${sc.name}.cache`), Buffer.concat([Buffer.from(`tsrunc-hot ${buildId}\n`), data]), 0o644);
+    writeAtomic(path.join(dist, `${sc.name}.cache`), Buffer.concat([Buffer.from(`tsrunc-hot ${buildId} -\n`), data]), 0o644);
   }
   fs.mkdirSync(path.join(repo, 'bin'), { recursive: true });
   writeAtomic(path.join(repo, 'bin', 'tsrunc'), bin, 0o755);

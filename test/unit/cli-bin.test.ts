@@ -155,6 +155,39 @@ vm.Script = function (src, o) { require('fs').writeSync(3, require('path').basen
   assert.equal(picked('--version'), 'tsrunc-full.js');
 });
 
+// The first successful call of each of a script's commands rewrites its cache with what that call
+// compiled, once per command; failed calls and commands of other scripts leave it alone.
+test('code cache: trained once per command by its first successful call', () => {
+  const copy = path.join(tmp, 'repo-train');
+  fs.mkdirSync(path.join(copy, 'scripts'), { recursive: true });
+  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
+  fs.copyFileSync(path.join(REPO, 'scripts', 'gen-bin.js'), path.join(copy, 'scripts', 'gen-bin.js'));
+  for (const d of ['src', 'schemas']) fs.cpSync(path.join(REPO, 'dist', d), path.join(copy, 'dist', d), { recursive: true });
+  fs.symlinkSync(path.join(REPO, 'build'), path.join(copy, 'build'));
+  execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
+  const bin = path.join(copy, 'bin', 'tsrunc');
+  const root = path.join(copy, 'root');
+  const cache = path.join(copy, 'dist', 'tsrunc-hot.cache');
+  const head = () => fs.readFileSync(cache, 'latin1').split('\n')[0]!.split(' ');
+  const call = (...argv: string[]) => spawnSync(bin, ['--root', root, ...argv], { encoding: 'utf8' }).status;
+  const id = head()[1];
+  assert.deepEqual(head(), ['tsrunc-hot', id, '-']);
+  assert.equal(call('state', 'x'), 1);
+  assert.deepEqual(head(), ['tsrunc-hot', id, '-'], 'a failed call trains nothing');
+  assert.equal(call('list'), 0);
+  assert.deepEqual(head(), ['tsrunc-hot', id, 'list']);
+  const once = fs.readFileSync(cache);
+  assert.equal(call('list', '-q'), 0);
+  assert.ok(fs.readFileSync(cache).equals(once), 'list trained twice');
+  assert.equal(call('--version'), 0);
+  assert.ok(fs.readFileSync(cache).equals(once), 'another script\'s command changed this cache');
+  assert.equal(call('list', '--format', 'json'), 0);
+  assert.deepEqual(head(), ['tsrunc-hot', id, 'list']);
+  // The trained cache is accepted (not rewritten) by the next call.
+  assert.equal(call('state', 'x'), 1);
+  assert.ok(fs.readFileSync(cache).equals(once), 'the trained cache was rejected');
+});
+
 // bin/tsrunc's loader, on a private copy of the build (package.json, scripts/, dist/src and
 // dist/schemas), for each of the two scripts and a command that runs it.
 // "The script ran" is observed two ways: a marker placed only in that script shows up, and a
