@@ -12,16 +12,16 @@
 //      another build is never used;
 //   4. bin/tsrunc (git-ignored): an executable whose shebang is the absolute path of the node that
 //      ran the build (process.execPath). It finds dist/ from its own realpath (so it works from any
-//      cwd and through a symlink such as /usr/local/bin/tsrunc), and loads the hot script when every
-//      file in its manifest is unchanged, else plain dist/src/cli/main.js.
+//      cwd and through a symlink such as /usr/local/bin/tsrunc), and loads the command's script when
+//      every file in its manifest is unchanged, else plain dist/src/cli/main.js.
 //
 // Why: each CommonJS module costs ~0.4-1 ms to resolve, read and compile on the project's VMs;
 // one script plus a code cache cut `tsrunc state` from ~18 to ~9 ms of CPU above bare node
 // (perf-anchors §4 measured the same effect: bundle + code cache 1.18x → 1.08x of `node empty.js`).
-// Correctness of the hot script:
-//   - it holds every module of ours, so none is ever loaded a second time by Node's own require
-//     (one TsruncError class, one state store module); a require of a bundled file by relative or
-//     absolute path is served from the script;
+// Correctness of the scripts:
+//   - no module of ours is ever loaded by Node's own require, so none has two instances (one
+//     TsruncError class, one state store module): a script's loader serves them from its table, or
+//     reads the file of one it lacks into that table;
 //   - any other require (builtins, node_modules, the .node addon) goes to one real require;
 //   - if the text of any bundled file changed after this script was made (`tsc` again without
 //     gen-bin), the manifest check fails and the plain files are used (a rewrite with the same
