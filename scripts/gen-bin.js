@@ -147,7 +147,7 @@ function closure(entries) {
  * changed but whose text did not (a colleague's `tsc` run rewrites every file).
  *
  * The module system is deliberately smaller than Node's: a module is a plain {exports} object in
- * this script's own table, and one real require (made once, for dist/src/cli/main.js) serves
+ * this script's own table, and one real require (bin/tsrunc's) serves
  * builtins, node_modules and files outside dist (the .node addon). Node's Module objects,
  * createRequire and node_modules path lists per module cost ~0.1 ms each, i.e. several ms for a
  * command that touches 40 modules. A relative or absolute id that names a module of ours (with or
@@ -175,11 +175,10 @@ const __fs = __nodeRequire('fs');
 const __path = __nodeRequire('path');
 const __mods = Object.create(null);
 const __prefix = __dist + '/';
-let __real;
-function __realRequire(id) {
-  if (__real === undefined) __real = __nodeRequire('module').createRequire(__prefix + ${JSON.stringify(MAIN)});
-  return __real(id);
-}
+// Builtins, node_modules (resolved from bin/, as from dist/: both are in the repo) and absolute
+// paths outside dist (the addon): bin/tsrunc's own require. A require made for a dist path
+// (module.createRequire) would load node:module and the ESM loader it pulls in (~1 ms).
+const __realRequire = __nodeRequire;
 /** A module of ours that this script does not hold: compiled from its file, as Node would. */
 function __fromDisk(rel) {
   let text;

@@ -4,7 +4,7 @@
 import fs = require('fs');
 import path = require('path');
 import { TsruncError, causeText, isErrnoLike } from '../errors';
-import { StateStore, writePidFile, type StateRecord } from '../state/store';
+import { StateStore, unlinkIfExists, writePidFile, type StateRecord } from '../state/store';
 import { validateId } from '../state/id';
 import { pidStartTime } from '../sys/proc';
 import { CREATING_FILE, OCI_VERSION, lazyBpf, lockId, native, rfc3339Nano } from './container';
@@ -286,7 +286,7 @@ export function doCreate(g: GlobalOptions, o: CreateOptions, detach = true): Cre
         throw new TsruncError('E_SETUP', 'container init exited right after setup');
       }
       // Recorded: state.json now says where the cgroup is.
-      fs.rmSync(path.join(store.dir(o.id), CREATING_FILE), { force: true });
+      unlinkIfExists(path.join(store.dir(o.id), CREATING_FILE));
     } finally {
       fs.closeSync(child.sock);
     }

@@ -2,7 +2,6 @@
 // helper executables built next to it. The addon throws errors shaped {errno, syscall, path};
 // `code` (the errno name) is added here so the rest of the code never sees a bare number.
 import fs = require('fs');
-import os = require('os');
 import path = require('path');
 import { TsruncError } from '../errors';
 
@@ -93,7 +92,9 @@ function findBuilt(name: string): { found?: string; tried: string[] } {
 
 /** errno number -> name, from Node's own table (no strerror in C++). */
 export function errnoName(errno: number): string {
-  for (const [name, num] of Object.entries(os.constants.errno)) if (num === errno) return name;
+  // `os` only here, on an error: the lean commands that load the addon need it for nothing else.
+  const { errno: names } = (require('os') as typeof import('os')).constants;
+  for (const [name, num] of Object.entries(names)) if (num === errno) return name;
   return `errno ${errno}`;
 }
 
