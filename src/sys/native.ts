@@ -127,7 +127,11 @@ export function loadNative(): Native {
   if (!found) {
     throw new TsruncError('E_INTERNAL', `load native addon: not built (tried ${tried.join(', ')}); run \`npm run setup\``);
   }
-  const raw = require(found) as Record<string, unknown>;
+  // process.dlopen, not require: the path is known, and require's resolution of it costs ~1 ms on
+  // the project's VMs (every start/kill/delete loads the addon). `cached` keeps it to one load.
+  const mod = { exports: {} as Record<string, unknown> };
+  process.dlopen(mod, found);
+  const raw = mod.exports;
   const n: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) n[k] = typeof v === 'function' ? wrap(v as (...a: never[]) => unknown) : v;
   cached = n as unknown as Native;
