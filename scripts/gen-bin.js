@@ -301,7 +301,8 @@ const bin = `#!${node}
 // built from are unchanged, else dist/src/cli/main.js.
 const fs = require('fs');
 const path = require('path');
-const dist = path.join(path.dirname(fs.realpathSync(__filename)), '..', 'dist');
+// realpath(3) in one call (fs.realpathSync walks the path with an lstat per component).
+const dist = path.join(path.dirname(fs.realpathSync.native(__filename)), '..', 'dist');
 
 /** The command's name: the first argument that is neither a global flag nor a global flag's value. */
 function commandName(argv) {

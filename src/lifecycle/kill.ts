@@ -1,12 +1,11 @@
 // `kill`: a signal to the init, or with --all to every process of the container's cgroup.
-import { constants } from 'node:os';
 import { TsruncError } from '../errors';
 import { validateId } from '../state/id';
 import { checkTransition } from './status';
 import { signalInit, withContainer } from './container';
 import type { GlobalOptions, KillOptions } from './api';
 
-const SIGKILL = constants.signals.SIGKILL;
+const SIGKILL = 9; // Linux's on every architecture; the CLI has turned names into numbers already
 
 /** `kill`: send a signal to the init (or, with all, to every process of the container). */
 export function kill(g: GlobalOptions, o: KillOptions): void {
