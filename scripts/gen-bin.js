@@ -317,7 +317,11 @@ function commandName(argv) {
   return undefined;
 }
 
-function hot(name, train, command) {
+function writable(dir) {
+  try { fs.accessSync(dir, fs.constants.W_OK); return true; } catch { return false; }
+}
+
+function hot(name, command) {
   if (process.env.TSRUNC_NO_BUNDLE) return undefined;
   const file = path.join(dist, name + '.js');
   let src;
@@ -343,37 +347,40 @@ function hot(name, train, command) {
       }
     }
   }
-  // The cache is only used if it was made from this very build of the script (V8 itself checks
-  // little more than the source length). Its first line: \`tsrunc-hot <build id> <trained>\`,
-  // <trained> the commands whose calls it holds (\`-\` for none).
-  const cacheFile = path.join(dist, name + '.cache');
-  let cachedData;
-  let trained = [];
-  try {
-    const c = fs.readFileSync(cacheFile);
-    const nl = c.indexOf(10);
-    const head = nl > 0 ? c.subarray(0, nl).toString('latin1').split(' ') : [];
-    if (head[0] === 'tsrunc-hot' && head[1] === manifest.id && nl + 1 < c.length) {
-      cachedData = c.subarray(nl + 1);
-      trained = (head[2] || '-').split(',').filter((x) => x !== '-');
-    }
-  } catch { cachedData = undefined; }
+  // Code caches: the build's, <name>.cache (what gen-bin's warm-up ran), and one per command of
+  // the script, <name>.<command>.cache, written at the exit of the command's first successful call
+  // made without a cache: it holds just what that command compiles, less to read and deserialize
+  // at every later call than a cache of all the script's commands. A cache is only used if it was
+  // made from this very build of the script (V8 itself checks little more than the source length):
+  // its first line is \`tsrunc-hot <build id>\`.
+  const readCache = (f) => {
+    try {
+      const c = fs.readFileSync(f);
+      const nl = c.indexOf(10);
+      if (nl > 0 && nl + 1 < c.length && c.subarray(0, nl).toString('latin1') === 'tsrunc-hot ' + manifest.id) return c.subarray(nl + 1);
+    } catch { /* none */ }
+    return undefined;
+  };
+  const shared = path.join(dist, name + '.cache');
+  const own = command === undefined ? undefined : path.join(dist, name + '.' + command + '.cache');
+  let from = own;
+  let cachedData = own === undefined ? undefined : readCache(own);
+  let learn = false;
+  if (cachedData === undefined) {
+    learn = own !== undefined && writable(dist);
+    from = learn ? own : shared;
+    if (!learn) cachedData = readCache(shared);
+  }
   const script = new (require('vm').Script)(src, { filename: file, cachedData });
-  const fresh = cachedData === undefined || script.cachedDataRejected;
-  // The build's cache holds what its warm-up ran (error paths, explain). The first successful call
-  // of each of the script's commands replaces it with one that also holds what that call compiled
-  // (create's second half, start, destroy, ...), once per command. A lost or rejected cache (node
-  // upgraded) is written anew at exit.
-  const learn = train && !trained.includes(command);
-  if (fresh || learn) {
+  // Written at exit: the command's own cache after a successful call, or a cache V8 rejected (node
+  // upgraded) or that was lost.
+  if (learn || cachedData === undefined || script.cachedDataRejected) {
     process.on('exit', (code) => {
-      if (learn && code === 0) trained = [...(fresh ? [] : trained), command];
-      else if (!fresh) return;
+      if (learn && code !== 0) return;
       try {
-        const tmp = cacheFile + '.tmp-' + process.pid;
-        const head = Buffer.from('tsrunc-hot ' + manifest.id + ' ' + (trained.join(',') || '-') + '\\n');
-        fs.writeFileSync(tmp, Buffer.concat([head, script.createCachedData()]), { mode: 0o644 });
-        fs.renameSync(tmp, cacheFile);
+        const tmp = from + '.tmp-' + process.pid;
+        fs.writeFileSync(tmp, Buffer.concat([Buffer.from('tsrunc-hot ' + manifest.id + '\\n'), script.createCachedData()]), { mode: 0o644 });
+        fs.renameSync(tmp, from);
       } catch { /* read-only install: run without a cache */ }
     });
   }
@@ -383,18 +390,20 @@ function hot(name, train, command) {
 const scripts = ${JSON.stringify(Object.fromEntries(SCRIPTS.flatMap((sc) => sc.commands.map((c) => [c, sc.name]))))};
 const command = commandName(process.argv);
 const own = Object.prototype.hasOwnProperty.call(scripts, command);
-(hot(own ? scripts[command] : 'tsrunc-full', own, command) || require(path.join(dist, 'src', 'cli', 'main.js'))).cli();
+(hot(own ? scripts[command] : 'tsrunc-full', own ? command : undefined) || require(path.join(dist, 'src', 'cli', 'main.js'))).cli();
 `;
 
 async function build() {
-  for (const sc of SCRIPTS) for (const ext of ['.js', '.cache']) fs.rmSync(path.join(dist, sc.name + ext), { force: true });
+  for (const f of fs.readdirSync(dist)) {
+    if (SCRIPTS.some((sc) => f === `${sc.name}.js` || (f.startsWith(`${sc.name}.`) && f.endsWith('.cache')))) fs.rmSync(path.join(dist, f), { force: true });
+  }
   for (const sc of SCRIPTS) {
     const file = path.join(dist, `${sc.name}.js`);
     const buildId = require('crypto').randomBytes(12).toString('hex');
     const src = buildScript(sc.rels, buildId);
     writeAtomic(file, src, 0o644);
     const data = await warm(src, file, sc.warm);
-    writeAtomic(path.join(dist, `${sc.name}.cache`), Buffer.concat([Buffer.from(`tsrunc-hot ${buildId} -\n`), data]), 0o644);
+    writeAtomic(path.join(dist, `${sc.name}.cache`), Buffer.concat([Buffer.from(`tsrunc-hot ${buildId}\n`), data]), 0o644);
   }
   fs.mkdirSync(path.join(repo, 'bin'), { recursive: true });
   writeAtomic(path.join(repo, 'bin', 'tsrunc'), bin, 0o755);

@@ -155,37 +155,36 @@ vm.Script = function (src, o) { require('fs').writeSync(3, require('path').basen
   assert.equal(picked('--version'), 'tsrunc-full.js');
 });
 
-// The first successful call of each of a script's commands rewrites its cache with what that call
-// compiled, once per command; failed calls and commands of other scripts leave it alone.
-test('code cache: trained once per command by its first successful call', () => {
+// Each command of the hot and create scripts gets its own code cache, written at the exit of its
+// first successful call (made without a cache); failed calls and other scripts' commands write none.
+test('code cache: one per command, from its first successful call', () => {
   const copy = path.join(tmp, 'repo-train');
   fs.mkdirSync(path.join(copy, 'scripts'), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
   fs.copyFileSync(path.join(REPO, 'scripts', 'gen-bin.js'), path.join(copy, 'scripts', 'gen-bin.js'));
   for (const d of ['src', 'schemas']) fs.cpSync(path.join(REPO, 'dist', d), path.join(copy, 'dist', d), { recursive: true });
-  fs.symlinkSync(path.join(REPO, 'build'), path.join(copy, 'build'));
   execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
   const bin = path.join(copy, 'bin', 'tsrunc');
   const root = path.join(copy, 'root');
-  const cache = path.join(copy, 'dist', 'tsrunc-hot.cache');
-  const head = () => fs.readFileSync(cache, 'latin1').split('\n')[0]!.split(' ');
+  const caches = () => fs.readdirSync(path.join(copy, 'dist')).filter((f) => f.endsWith('.cache')).sort();
   const call = (...argv: string[]) => spawnSync(bin, ['--root', root, ...argv], { encoding: 'utf8' }).status;
-  const id = head()[1];
-  assert.deepEqual(head(), ['tsrunc-hot', id, '-']);
+  const built = ['tsrunc-create.cache', 'tsrunc-full.cache', 'tsrunc-hot.cache'];
+  assert.deepEqual(caches(), built);
+  const id = fs.readFileSync(path.join(copy, 'dist', 'tsrunc-hot.cache'), 'latin1').split('\n')[0];
   assert.equal(call('state', 'x'), 1);
-  assert.deepEqual(head(), ['tsrunc-hot', id, '-'], 'a failed call trains nothing');
+  assert.deepEqual(caches(), built, 'a failed call writes no cache');
   assert.equal(call('list'), 0);
-  assert.deepEqual(head(), ['tsrunc-hot', id, 'list']);
-  const once = fs.readFileSync(cache);
+  assert.deepEqual(caches(), [...built, 'tsrunc-hot.list.cache'].sort());
+  const own = path.join(copy, 'dist', 'tsrunc-hot.list.cache');
+  assert.equal(fs.readFileSync(own, 'latin1').split('\n')[0], id, 'the command cache names the build');
+  const once = fs.readFileSync(own);
   assert.equal(call('list', '-q'), 0);
-  assert.ok(fs.readFileSync(cache).equals(once), 'list trained twice');
+  assert.ok(fs.readFileSync(own).equals(once), 'the command cache was rejected or rewritten');
   assert.equal(call('--version'), 0);
-  assert.ok(fs.readFileSync(cache).equals(once), 'another script\'s command changed this cache');
-  assert.equal(call('list', '--format', 'json'), 0);
-  assert.deepEqual(head(), ['tsrunc-hot', id, 'list']);
-  // The trained cache is accepted (not rewritten) by the next call.
-  assert.equal(call('state', 'x'), 1);
-  assert.ok(fs.readFileSync(cache).equals(once), 'the trained cache was rejected');
+  assert.deepEqual(caches(), [...built, 'tsrunc-hot.list.cache'].sort(), 'a full-script command wrote a cache of its own');
+  // A new build drops the command caches of the old one.
+  execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
+  assert.deepEqual(caches(), built);
 });
 
 // bin/tsrunc's loader, on a private copy of the build (package.json, scripts/, dist/src and
@@ -193,8 +192,8 @@ test('code cache: trained once per command by its first successful call', () => 
 // "The script ran" is observed two ways: a marker placed only in that script shows up, and a
 // missing code cache gets written on exit (only the script's path does that).
 for (const sc of [
-  { name: 'tsrunc-full', argv: ['--version'], rc: 0, text: "exports.PROG = 'tsrunc';", marked: "exports.PROG = 'tsHOTc';", shows: 'tsHOTc' },
-  { name: 'tsrunc-hot', argv: ['state', 'x'], rc: 1, text: "'container does not exist'", marked: "'container does not EXIST'", shows: 'container does not EXIST' },
+  { name: 'tsrunc-full', cache: 'tsrunc-full.cache', argv: ['--version'], text: "exports.PROG = 'tsrunc';", marked: "exports.PROG = 'tsHOTc';", shows: 'tsHOTc', owner: 'cli/table.js' },
+  { name: 'tsrunc-hot', cache: 'tsrunc-hot.list.cache', argv: ['list'], text: "'BUNDLE'", marked: "'BUNDLX'", shows: 'BUNDLX', owner: 'cli/format.js' },
 ]) {
   test(`${sc.name}: used when fresh (also after a same-text rewrite), bypassed when stale or TSRUNC_NO_BUNDLE is set; code cache`, () => {
     const copy = path.join(tmp, `repo-${sc.name}`);
@@ -205,14 +204,14 @@ for (const sc of [
     execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
     const bin = path.join(copy, 'bin', 'tsrunc');
     const script = path.join(copy, 'dist', `${sc.name}.js`);
-    const cache = path.join(copy, 'dist', `${sc.name}.cache`);
+    const cache = path.join(copy, 'dist', sc.cache);
     const mainJs = path.join(copy, 'dist', 'src', 'cli', 'main.js');
-    const owners = (sc.name === 'tsrunc-full' ? ['cli/table.js'] : ['lifecycle/container.js', 'state/store.js']).map((f) => path.join(copy, 'dist', 'src', f));
+    const owners = [path.join(copy, 'dist', 'src', sc.owner)];
     const root = path.join(copy, 'root');
     /** What the command printed: stdout and stderr. */
     const output = (env: NodeJS.ProcessEnv = {}) => {
       const r = spawnSync(bin, ['--root', root, ...sc.argv], { encoding: 'utf8', env: { ...process.env, ...env } });
-      assert.equal(r.status, sc.rc, r.stderr);
+      assert.equal(r.status, 0, r.stderr);
       return r.stdout + r.stderr;
     };
     const marked = (env: NodeJS.ProcessEnv = {}) => output(env).includes(sc.shows);
@@ -224,10 +223,12 @@ for (const sc of [
     };
     assert.ok(fs.readFileSync(script, 'utf8').includes(sc.text), 'marker text not in the script');
 
-    // The cache made at build time is accepted (not rewritten).
+    // The cache (the build's, or the command's own, written by its first call) is accepted (not
+    // rewritten).
+    output();
     const built = fs.readFileSync(cache);
     output();
-    assert.ok(fs.readFileSync(cache).equals(built), 'the build-time code cache was rejected');
+    assert.ok(fs.readFileSync(cache).equals(built), 'the code cache was rejected');
 
     // The script's own text is what runs (without a cache: V8 would accept the old one for a
     // source of the same length).
