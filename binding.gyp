@@ -14,7 +14,8 @@
     {
       "target_name": "tsrunc_native",
       "sources": ["addon/module.cc", "addon/spawn.cc", "addon/fs.cc", "addon/bpf.cc", "addon/seccomp.cc", "addon/netdev.cc", "addon/userns.cc", "addon/console.cc", "addon/hooks.cc", "addon/seccomp_notify.cc"],
-      "libraries": ["-lseccomp"],
+      # libseccomp is dlopen'ed by addon/seccomp.cc on first use (not a NEEDED library).
+      "libraries": ["-ldl"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"]
     },

@@ -488,7 +488,7 @@ export function fromRecord(record: unknown, deps: CgroupDeps = {}): CgroupManage
   const rec = checkRecord(record);
   // What state.json gave back is confined to the cgroup mounts (a forged record must not make
   // delete --force signal what another directory's cgroup.procs lists); StateStore.read checks the
-  // same first, naming the state file.
+  // paths' shape first, naming the state file, and this the rest (their parents are on cgroupfs).
   for (const [k, v] of Object.entries(rec.paths)) {
     const bad = cgroupPathProblem(v);
     if (bad !== undefined) throw new TsruncError('E_STATE', `cgroup record: path ${JSON.stringify(v)} of \`${k === '' ? 'unified' : k}\` ${bad}`);
