@@ -501,7 +501,11 @@ struct PidfdWait {
 void OnPidfdReadable(uv_poll_t *handle, int /*status*/, int /*events*/) {
   auto *w = static_cast<PidfdWait *>(handle->data);
   uv_poll_stop(handle);
-  // Readable (or a poll error, which leaves the blocking wait): the process has exited.
+  // uv_poll_init made the pidfd non-blocking, and waitid(P_PIDFD) on a non-blocking pidfd fails
+  // with EAGAIN while the child is not yet waitable (readability can come first, and a poll
+  // error comes at any time): blocking again, the wait returns with the exit.
+  int fl = fcntl(w->fd, F_GETFL);
+  if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(w->fd, F_SETFL, fl & ~O_NONBLOCK);
   siginfo_t si;
   int err = WaitExit(w->fd, &si);
   // Closed (out of epoll) before the promise's reactions run: they close the pidfd. `w` lives on
