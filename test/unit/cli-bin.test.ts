@@ -187,6 +187,24 @@ test('code cache: one per command, from its first successful call', () => {
   assert.deepEqual(caches(), built);
 });
 
+// The scripts are read as latin1 (ASCII is what gen-bin writes, and says so in the manifest); a
+// script that is not ASCII is decoded as UTF-8 and gen-bin warns.
+test('a script with non-ASCII text: gen-bin warns, bin/tsrunc decodes it as UTF-8', () => {
+  const copy = path.join(tmp, 'repo-utf8');
+  fs.mkdirSync(path.join(copy, 'scripts'), { recursive: true });
+  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
+  fs.copyFileSync(path.join(REPO, 'scripts', 'gen-bin.js'), path.join(copy, 'scripts', 'gen-bin.js'));
+  for (const d of ['src', 'schemas']) fs.cpSync(path.join(REPO, 'dist', d), path.join(copy, 'dist', d), { recursive: true });
+  const table = path.join(copy, 'dist', 'src', 'cli', 'table.js');
+  fs.writeFileSync(table, fs.readFileSync(table, 'utf8').replace("exports.PROG = 'tsrunc';", "exports.PROG = 'tsr\u00fcnc\u2192';"));
+  const gen = spawnSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+  assert.match(gen.stderr, /warning: "\u00fc" in dist\/src\/cli\/table\.js/);
+  const r = spawnSync(path.join(copy, 'bin', 'tsrunc'), ['--version'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.split(' ')[0], 'tsr\u00fcnc\u2192');
+});
+
 // bin/tsrunc's loader, on a private copy of the build (package.json, scripts/, dist/src and
 // dist/schemas), for each of the two scripts and a command that runs it.
 // "The script ran" is observed two ways: a marker placed only in that script shows up, and a
