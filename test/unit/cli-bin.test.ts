@@ -155,15 +155,26 @@ vm.Script = function (src, o) { require('fs').writeSync(3, require('path').basen
   assert.equal(picked('--version'), 'tsrunc-full.js');
 });
 
-// Each command of the hot and create scripts gets its own code cache, written at the exit of its
-// first successful call (made without a cache); failed calls and other scripts' commands write none.
-test('code cache: one per command, from its first successful call', () => {
-  const copy = path.join(tmp, 'repo-train');
+/** A private copy of the build under tmp/name (package.json, scripts/gen-bin.js, dist/src, dist/schemas). */
+function privateBuild(name: string): string {
+  const copy = path.join(tmp, name);
   fs.mkdirSync(path.join(copy, 'scripts'), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
   fs.copyFileSync(path.join(REPO, 'scripts', 'gen-bin.js'), path.join(copy, 'scripts', 'gen-bin.js'));
   for (const d of ['src', 'schemas']) fs.cpSync(path.join(REPO, 'dist', d), path.join(copy, 'dist', d), { recursive: true });
+  return copy;
+}
+
+/** scripts/gen-bin.js of a private copy. */
+function genBin(copy: string): void {
   execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
+}
+
+// Each command of the hot and create scripts gets its own code cache, written at the exit of its
+// first successful call (made without a cache); failed calls and other scripts' commands write none.
+test('code cache: one per command, from its first successful call', () => {
+  const copy = privateBuild('repo-train');
+  genBin(copy);
   const bin = path.join(copy, 'bin', 'tsrunc');
   const root = path.join(copy, 'root');
   const caches = () => fs.readdirSync(path.join(copy, 'dist')).filter((f) => f.endsWith('.cache')).sort();
@@ -183,18 +194,14 @@ test('code cache: one per command, from its first successful call', () => {
   assert.equal(call('--version'), 0);
   assert.deepEqual(caches(), [...built, 'tsrunc-hot.list.cache'].sort(), 'a full-script command wrote a cache of its own');
   // A new build drops the command caches of the old one.
-  execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
+  genBin(copy);
   assert.deepEqual(caches(), built);
 });
 
 // The scripts are read as latin1 (ASCII is what gen-bin writes, and says so in the manifest); a
 // script that is not ASCII is decoded as UTF-8 and gen-bin warns.
 test('a script with non-ASCII text: gen-bin warns, bin/tsrunc decodes it as UTF-8', () => {
-  const copy = path.join(tmp, 'repo-utf8');
-  fs.mkdirSync(path.join(copy, 'scripts'), { recursive: true });
-  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
-  fs.copyFileSync(path.join(REPO, 'scripts', 'gen-bin.js'), path.join(copy, 'scripts', 'gen-bin.js'));
-  for (const d of ['src', 'schemas']) fs.cpSync(path.join(REPO, 'dist', d), path.join(copy, 'dist', d), { recursive: true });
+  const copy = privateBuild('repo-utf8');
   const table = path.join(copy, 'dist', 'src', 'cli', 'table.js');
   fs.writeFileSync(table, fs.readFileSync(table, 'utf8').replace("exports.PROG = 'tsrunc';", "exports.PROG = 'tsr\u00fcnc\u2192';"));
   const gen = spawnSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { encoding: 'utf8' });
@@ -214,12 +221,8 @@ for (const sc of [
   { name: 'tsrunc-hot', cache: 'tsrunc-hot.list.cache', argv: ['list'], text: "'BUNDLE'", marked: "'BUNDLX'", shows: 'BUNDLX', owner: 'cli/format.js' },
 ]) {
   test(`${sc.name}: used when fresh (also after a same-text rewrite), bypassed when stale or TSRUNC_NO_BUNDLE is set; code cache`, () => {
-    const copy = path.join(tmp, `repo-${sc.name}`);
-    fs.mkdirSync(path.join(copy, 'scripts'), { recursive: true });
-    fs.copyFileSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));
-    fs.copyFileSync(path.join(REPO, 'scripts', 'gen-bin.js'), path.join(copy, 'scripts', 'gen-bin.js'));
-    for (const d of ['src', 'schemas']) fs.cpSync(path.join(REPO, 'dist', d), path.join(copy, 'dist', d), { recursive: true });
-    execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
+    const copy = privateBuild(`repo-${sc.name}`);
+    genBin(copy);
     const bin = path.join(copy, 'bin', 'tsrunc');
     const script = path.join(copy, 'dist', `${sc.name}.js`);
     const cache = path.join(copy, 'dist', sc.cache);
@@ -283,7 +286,7 @@ for (const sc of [
     assert.equal(ran(), false);
 
     // Regenerated: fresh again, with the new text.
-    execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
+    genBin(copy);
     assert.equal(marked(), true);
     assert.ok(fs.readFileSync(script, 'utf8').includes(sc.marked));
     assert.equal(ran(), true);
