@@ -1,7 +1,6 @@
 // Turn a setup failure reported by tsrunc-init ({step, errno, detail}) into a message that names
 // the operation and the object: ``mount `proc` on `/proc` (type proc, 0): mount: EPERM (step 7)``.
 // The init sends numbers only; the wording lives here, next to the plan it refers to.
-import { getSystemErrorMap } from 'util';
 import { TsruncError } from '../errors';
 import { errnoName } from '../sys/native';
 import type { Plan } from './ops';
@@ -39,7 +38,7 @@ export function setupError(plan: Plan, step: number, errno: number, detail: stri
   }
   if (op.op === 'APPARMOR') {
     // runc 1.1.5's words: where AppArmor is not enabled the kernel refuses the write (EINVAL).
-    const text = errno ? (getSystemErrorMap().get(-errno)?.[1] ?? code) : '';
+    const text = errno ? ((require('util') as typeof import('util')).getSystemErrorMap().get(-errno)?.[1] ?? code) : '';
     return new TsruncError('E_SETUP', `unable to start container process: error during container init: unable to apply apparmor profile: apparmor failed to apply profile: ${detail}${text ? `: ${text}` : ''}`);
   }
   const hint = HINTS[op.op]?.[code];
