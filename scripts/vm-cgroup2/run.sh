@@ -210,13 +210,16 @@ ln -sf /proc/self/fd/2 /dev/stderr 2>/dev/null || true
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 # The checkout as it was at launch (a host-side copy), at its own path: overlayfs does not support
 # a lower layer that changes under it, and others rebuild the checkout while a VM runs.
+# Bound after the tmpfs mounts on /run and /tmp, so that a checkout under /tmp (a CI clone) is not
+# hidden by them (its directory is made in the tmpfs).
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
 snap=$(cat /.tsrunc-vm/snap)
 top=$(cat /.tsrunc-vm/top)
 if [ -n "$snap" ]; then
+  mkdir -p "$top" 2>/dev/null || true
   mount --bind "$snap" "$top" || echo "vm-cgroup2: could not bind the snapshot $snap on $top"
 fi
-mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
 for c in cpu memory pids io cpuset hugetlb; do
