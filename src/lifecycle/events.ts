@@ -58,16 +58,18 @@ export function events(g: GlobalOptions, o: EventsOptions, emit: (line: string) 
       return paths.memory !== undefined ? st.readOomCounters(paths) === undefined
         : st.nodeStatsRead(path.join(Object.values(paths)[0]!, 'cgroup.procs')) === undefined;
     };
+    /** An oom event if the counters grew since the last look; false if the reader went away. */
+    const checkOom = (): boolean => {
+      const now = st.readOomCounters(paths);
+      if (now === undefined) return true;
+      const grew = now.oomKill > lastKill || (now.underOom && !lastUnder);
+      lastKill = now.oomKill;
+      lastUnder = now.underOom;
+      return !grew || emit(st.oomEventJson(c.id) + '\n') !== false;
+    };
     const poll = (): void => {
       try {
-        const now = st.readOomCounters(paths);
-        if (now !== undefined) {
-          if (now.oomKill > lastKill || (now.underOom && !lastUnder)) {
-            if (emit(st.oomEventJson(c.id) + '\n') === false) { stop(); return; }
-          }
-          lastKill = now.oomKill;
-          lastUnder = now.underOom;
-        }
+        if (!checkOom()) { stop(); return; }
         if (finished()) stop();
       } catch (e) {
         g.log('error', e instanceof Error ? e.message : String(e));
@@ -77,8 +79,10 @@ export function events(g: GlobalOptions, o: EventsOptions, emit: (line: string) 
       try {
         const stats = st.readStats(paths, { hugePageSizes: sizes });
         // Read first, then check: a cgroup removed (or emptied, on v2) while it was read gives
-        // zeros, which must not go out as the container's last stats; the stream ends instead.
-        if (finished()) { stop(); return; }
+        // zeros, which must not go out as the container's last stats; the stream ends instead,
+        // after a last look at the oom counters (an OOM kill that emptied the cgroup between two
+        // polls would otherwise never be reported).
+        if (finished()) { checkOom(); stop(); return; }
         if (emit(st.statsEventJson(c.id, stats) + '\n') === false) stop();
       } catch (e) {
         g.log('error', e instanceof Error ? e.message : String(e));
