@@ -353,7 +353,9 @@ describe('events', { skip }, () => {
     assert.deepEqual(m.data.pids, { current: 1 });
     assert.deepEqual(m.data.pids, a.data.pids);
     assert.deepEqual(m.data.hugetlb, a.data.hugetlb);
-    assert.deepEqual(m.data.blkio, a.data.blkio);
+    // Not blkio's values: they count the container's own I/O, and the first of the two to start
+    // may read busybox from disk (a fresh rootfs) where the second finds it in the page cache (seen
+    // in a fresh-clone CI run). Its keys and entries' fields are in shapeDiff above.
     assert.deepEqual(m.data.intel_rdt, {});
     assert.equal(m.data.network_interfaces, null);
     const raw = (d: Record<string, unknown>) => Object.keys((d.memory as { raw: object }).raw);
