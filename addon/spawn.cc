@@ -498,6 +498,8 @@ struct PidfdWait {
   PidfdWait(Napi::Env e, int f) : fd(f), env(e), deferred(Napi::Promise::Deferred::New(e)), context(e, "tsrunc:waitPidfd") {}
 };
 
+void FreePidfdWait(uv_handle_t *h) { delete static_cast<PidfdWait *>(h->data); }
+
 void OnPidfdReadable(uv_poll_t *handle, int /*status*/, int /*events*/) {
   auto *w = static_cast<PidfdWait *>(handle->data);
   uv_poll_stop(handle);
@@ -510,7 +512,7 @@ void OnPidfdReadable(uv_poll_t *handle, int /*status*/, int /*events*/) {
   int err = WaitExit(w->fd, &si);
   // Closed (out of epoll) before the promise's reactions run: they close the pidfd. `w` lives on
   // until the close callback, on a later turn of the loop.
-  uv_close(reinterpret_cast<uv_handle_t *>(handle), [](uv_handle_t *h) { delete static_cast<PidfdWait *>(h->data); });
+  uv_close(reinterpret_cast<uv_handle_t *>(handle), FreePidfdWait);
   Napi::Env env(w->env);
   Napi::HandleScope hs(env);
   // The reactions run when this scope closes, as after any callback from the loop.
@@ -534,7 +536,7 @@ Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
   }
   if (int rc = uv_poll_start(&w->poll, UV_READABLE, OnPidfdReadable); rc != 0) {
     w->deferred.Reject(ErrnoError(env, -rc, "uv_poll_start(pidfd)").Value());
-    uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), [](uv_handle_t *h) { delete static_cast<PidfdWait *>(h->data); });
+    uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), FreePidfdWait);
     return p;
   }
   return p;
