@@ -112,11 +112,14 @@ Napi::Value NsType(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, t);
 }
 
+void InitFsLean(Napi::Env env, Napi::Object exports) {
+  exports.Set("lockDir", Napi::Function::New(env, LockDir));
+  exports.Set("fifoStart", Napi::Function::New(env, FifoStart));
+}
+
 void InitFs(Napi::Env env, Napi::Object exports) {
   exports.Set("nsType", Napi::Function::New(env, NsType));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
-  exports.Set("lockDir", Napi::Function::New(env, LockDir));
-  exports.Set("fifoStart", Napi::Function::New(env, FifoStart));
 }
 
 }  // namespace tsrunc

@@ -544,14 +544,17 @@ Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
 
 }  // namespace
 
+void InitSpawnLean(Napi::Env env, Napi::Object exports) {
+  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
+}
+
 void InitSpawn(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit));
   exports.Set("syncGo", Napi::Function::New(env, SyncGo));
   exports.Set("syncWait", Napi::Function::New(env, SyncWait));
   exports.Set("syncCommit", Napi::Function::New(env, SyncCommit));
   exports.Set("syncResume", Napi::Function::New(env, SyncResume));
-  exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
-  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("waitPidfdSync", Napi::Function::New(env, WaitPidfdSync));
   exports.Set("waitPidfd", Napi::Function::New(env, WaitPidfd));
 }

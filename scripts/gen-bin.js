@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Last step of `npm run build`. Writes:
 //   1. dist/build-info.json: {version, commit} for `tsrunc --version` (the CLI never runs git);
-//   2. dist/tsrunc-{hot,create,full}.js: the modules of the lean commands, of create/run/exec, and
-//      all of them, each in one script (each module still run lazily on first require), with a
-//      manifest of each file's size and mtime;
+//   2. dist/tsrunc-{state,list,start,kill,delete,create,full}.js: the modules of each lean command,
+//      of create/run/exec, and all of them, each in one script (each module still run lazily on
+//      first require), with a manifest of each file's size and mtime;
 //   3. dist/tsrunc-*.cache: a V8 code cache for each script, warmed by running the commands' error
 //      paths and `explain` (config validation and the plan compiler) in this process; the first
 //      successful call of each command of the script rewrites it once with what the call compiled.
@@ -38,23 +38,29 @@ const dist = path.join(repo, 'dist');
 const MAIN = 'src/cli/main.js';
 
 /**
- * Three scripts, each with its own code cache; bin/tsrunc picks one by the command. Reading a
- * script and deserializing its cache cost about 1 ms per 30 KB on the project's VMs (fresh pages
- * at every start), so each holds what its commands run, not more:
- *   - hot: the lean, frequent commands (LEAN; containerd calls them for every container);
+ * One script per lean command, one for create/run/exec and one with everything, each with its own
+ * code cache; bin/tsrunc picks one by the command. Reading a script and deserializing its cache
+ * cost about 1 ms per 30 KB on the project's VMs (a page fault costs ~15 us there, and every start
+ * touches fresh pages), so each holds what its commands run, not more:
+ *   - tsrunc-<cmd> for each of LEAN, the frequent commands (containerd calls them for every
+ *     container): the command's closure only (state does not carry the addon loader or the cgroup
+ *     manager, kill does not carry the list formatter);
  *   - create: create, run and exec, i.e. the config validator, the plan compiler and the cgroup
  *     code, most of what these would otherwise compile at every call;
  *   - full: every module, for the other commands.
  * A module a script lacks is still loaded (from its file, into the same module table).
  */
-const LEAN = ['state', 'start', 'kill', 'delete', 'list'];
 const CREATE = ['create', 'run', 'exec'];
-/** The modules these commands require lazily (the static imports of these come along). */
-const LEAN_ENTRIES = [
-  ...LEAN.map((c) => `src/cli/commands/${c}.js`),
-  'src/lifecycle/index.js', 'src/lifecycle/state.js', 'src/lifecycle/start.js', 'src/lifecycle/kill.js',
-  'src/lifecycle/delete.js', 'src/sys/native.js', 'src/cgroup/manager.js',
-];
+/** The modules each lean command requires lazily (the static imports of these come along). */
+const LEAN_ENTRIES = {
+  state: ['src/lifecycle/state.js'],
+  list: ['src/lifecycle/state.js'],
+  start: ['src/lifecycle/start.js', 'src/sys/native.js'],
+  // kill --all and the thaw after a SIGKILL of a paused container use the cgroup manager.
+  kill: ['src/lifecycle/kill.js', 'src/sys/native.js', 'src/cgroup/manager.js'],
+  delete: ['src/lifecycle/delete.js', 'src/sys/native.js', 'src/cgroup/manager.js'],
+};
+const LEAN = Object.keys(LEAN_ENTRIES);
 const CREATE_ENTRIES = [
   ...CREATE.map((c) => `src/cli/commands/${c}.js`),
   'src/lifecycle/index.js', 'src/lifecycle/create.js', 'src/lifecycle/run.js', 'src/lifecycle/exec.js',
@@ -152,18 +158,39 @@ function closure(entries) {
  * createRequire and node_modules path lists per module cost ~0.1 ms each, i.e. several ms for a
  * command that touches 40 modules. A relative or absolute id that names a module of ours (with or
  * without `.js`, or a directory's index.js) is served from the table; one that is not in this
- * script (the hot script holds only what the lean commands use) is read from disk and compiled
+ * script (a lean command's script holds only what that command uses) is read from disk and compiled
  * into the same table, so no module of ours ever has two instances (one TsruncError class, one
  * state store). `require.main` is undefined: main.js's `require.main === module` is false and
  * bin/tsrunc calls cli() itself.
  */
+/**
+ * A module's relative requires (lazy ones too), resolved now as Node would (the file, with .js,
+ * a directory's index.js) to the dist modules they name: the script's require then looks them up
+ * instead of running path.resolve for each (~50 per lean command).
+ */
+function relativeDeps(rel, text) {
+  const deps = {};
+  for (const m of text.matchAll(/\brequire\("(\.{1,2}\/[^"]*)"\)/g)) {
+    const abs = path.resolve(path.dirname(path.join(dist, rel)), m[1]);
+    for (const c of [abs, abs + '.js', path.join(abs, 'index.js')]) {
+      if (c.startsWith(dist + path.sep) && c.endsWith('.js') && fs.statSync(c, { throwIfNoEntry: false })?.isFile()) {
+        deps[m[1]] = path.relative(dist, c);
+        break;
+      }
+    }
+  }
+  return deps;
+}
+
 function buildScript(rels, id) {
   const manifest = [];
+  const deps = {};
   let out = '(function (__nodeRequire, __dist) {\n"use strict";\nconst __defs = {\n';
   for (const rel of rels) {
     const abs = path.join(dist, rel);
     const st = fs.statSync(abs);
     const text = fs.readFileSync(abs, 'utf8');
+    deps[rel] = relativeDeps(rel, text);
     // The module text is wrapped exactly like Node's CommonJS wrapper.
     out += `${JSON.stringify(rel)}: function (exports, require, module, __filename, __dirname) {\n`;
     manifest.push([rel, st.size, st.mtimeMs, out.length, text.length]);
@@ -171,6 +198,7 @@ function buildScript(rels, id) {
     out += '\n},\n';
   }
   out += `};
+const __deps = ${JSON.stringify(deps)};
 const __fs = __nodeRequire('fs');
 const __path = __nodeRequire('path');
 const __mods = Object.create(null);
@@ -179,6 +207,10 @@ const __prefix = __dist + '/';
 // paths outside dist (the addon): bin/tsrunc's own require. A require made for a dist path
 // (module.createRequire) would load node:module and the ESM loader it pulls in (~1 ms).
 const __realRequire = __nodeRequire;
+// What bin/tsrunc's require returned, by id: Node's require of a builtin copies every export of it
+// into its ESM facade at each call (setExport ~100 times for fs), and each of our modules
+// requires fs or path again.
+const __byId = Object.create(null);
 /** A module of ours that this script does not hold: compiled from its file, as Node would. */
 function __fromDisk(rel) {
   let text;
@@ -206,7 +238,7 @@ function __require(dir, id) {
     }
     return __realRequire(abs);
   }
-  return __realRequire(id);
+  return __byId[id] ?? (__byId[id] = __realRequire(id));
 }
 function __load(rel) {
   const hit = __mods[rel];
@@ -215,7 +247,12 @@ function __load(rel) {
   const dir = abs.slice(0, abs.lastIndexOf('/'));
   const m = { id: abs, filename: abs, exports: {}, loaded: false };
   __mods[rel] = m;
-  const req = function require(id) { return __require(dir, id); };
+  const deps = __deps[rel];
+  const req = function require(id) {
+    const r = deps === undefined ? undefined : deps[id];
+    if (r !== undefined && (__defs[r] !== undefined || __fromDisk(r))) return __load(r);
+    return __require(dir, id);
+  };
   try {
     __defs[rel].call(m.exports, m.exports, req, m, abs, dir);
   } catch (e) {
@@ -233,7 +270,7 @@ return __load(${JSON.stringify(MAIN)});
     const where = manifest.filter((f) => f[3] <= nonAscii.index).pop();
     console.warn(`gen-bin: warning: ${JSON.stringify(nonAscii[0])} in dist/${where ? where[0] : '(loader)'}: write non-ASCII characters as \\u escapes`);
   }
-  return `// ${JSON.stringify({ id, ascii: !nonAscii, files: manifest })}\n${out}`;
+  return `// ${JSON.stringify({ id, files: manifest })}\n${out}`;
 }
 
 // ---- 3. code caches, warmed in this process ------------------------------------------------------
@@ -241,25 +278,27 @@ return __load(${JSON.stringify(MAIN)});
 /**
  * V8's code cache holds the functions compiled when it is made: run, in this process, the paths
  * that need no root and touch nothing outside a temp dir, so that their functions are in it (the
- * rest compile lazily on first call, as without a cache). The lean commands' error paths for the
- * hot script; `explain` for the create script (config.json validation and the plan compiler, most
+ * rest compile lazily on first call, as without a cache). A lean command's error paths for its
+ * script; `explain` for the create script (config.json validation and the plan compiler, most
  * of what create and run do in JavaScript), after `spec` made its config.json; all of it for the
  * full one. A function cached but not run costs its share of the deserialization.
  */
 function warmRuns(tmp) {
   const root = path.join(tmp, 'root');
   const bundle = path.join(tmp, 'bundle');
-  const lean = [
-    ['--root', root, 'list'], ['--root', root, 'list', '--format', 'json'], ['--root', root, 'state', 'x'],
-    ['--root', root, 'start', 'x'], ['--root', root, 'kill', 'x', 'KILL'], ['--root', root, 'delete', 'x'],
-    ['--root', root, 'delete', '--force', 'x'], ['--root', root, '--log-format', 'json', 'state', 'x'],
-  ];
+  const lean = {
+    list: [['--root', root, 'list'], ['--root', root, 'list', '--format', 'json']],
+    state: [['--root', root, 'state', 'x'], ['--root', root, '--log-format', 'json', 'state', 'x']],
+    start: [['--root', root, 'start', 'x']],
+    kill: [['--root', root, 'kill', 'x', 'KILL']],
+    delete: [['--root', root, 'delete', 'x'], ['--root', root, 'delete', '--force', 'x']],
+  };
   const create = [
     ['--root', root, 'explain', '--bundle', bundle, 'x'],
     ['--root', root, 'exec', 'x', 'true'],
     ['--root', root, 'create', '--bundle', path.join(tmp, 'none'), 'x'],
   ];
-  return { lean, create, full: [...lean, ...create, ['--root', root, 'explain', '--bundle', bundle, '--format', 'json', 'x']] };
+  return { ...lean, create, full: [...Object.values(lean).flat(), ...create, ['--root', root, 'explain', '--bundle', bundle, '--format', 'json', 'x']] };
 }
 
 async function warm(src, file, which) {
@@ -283,7 +322,7 @@ async function warm(src, file, which) {
 }
 
 const SCRIPTS = [
-  { name: 'tsrunc-hot', commands: LEAN, rels: closure(LEAN_ENTRIES), warm: 'lean' },
+  ...LEAN.map((c) => ({ name: `tsrunc-${c}`, commands: [c], rels: closure([`src/cli/commands/${c}.js`, 'src/lifecycle/index.js', ...LEAN_ENTRIES[c]]), warm: c })),
   { name: 'tsrunc-create', commands: CREATE, rels: closure(CREATE_ENTRIES), warm: 'create' },
   { name: 'tsrunc-full', commands: [], rels: allModules(), warm: 'full' },
 ];
@@ -296,13 +335,14 @@ const { GLOBAL_FLAGS } = require(path.join(dist, 'src', 'cli', 'table.js'));
 const valueFlags = GLOBAL_FLAGS.filter((f) => f.type === 'string').flatMap((f) => [f.name, ...(f.aliases ?? [])]);
 const bin = `#!${node}
 'use strict';
-// Generated by scripts/gen-bin.js; do not edit. Loads the command's script, dist/tsrunc-hot.js,
-// tsrunc-create.js or tsrunc-full.js (one script + V8 code cache each), when all the files it was
-// built from are unchanged, else dist/src/cli/main.js.
+// Generated by scripts/gen-bin.js; do not edit. Loads the command's script, dist/tsrunc-<lean
+// command>.js, tsrunc-create.js or tsrunc-full.js (one script + V8 code cache each), when all the
+// files it was built from are unchanged, else dist/src/cli/main.js.
 const fs = require('fs');
 const path = require('path');
-// realpath(3) in one call (fs.realpathSync walks the path with an lstat per component).
-const dist = path.join(path.dirname(fs.realpathSync.native(__filename)), '..', 'dist');
+// Node resolved this file's symlinks already (the main module's __filename is its real path), so
+// a symlink such as /usr/local/bin/tsrunc finds the checkout's dist/.
+const dist = path.join(__dirname, '..', 'dist');
 
 /** The command's name: the first argument that is neither a global flag nor a global flag's value. */
 function commandName(argv) {
@@ -325,17 +365,12 @@ function hot(name, command) {
   if (process.env.TSRUNC_NO_BUNDLE) return undefined;
   const file = path.join(dist, name + '.js');
   let src;
-  // Read as latin1: a plain copy into a one-byte string, where UTF-8 decoding costs ~0.5 ms per
-  // 100 KB here. gen-bin keeps the scripts ASCII (and says so in the manifest); if one is not, it
-  // is decoded again as UTF-8.
-  try { src = fs.readFileSync(file, 'latin1'); } catch { return undefined; }
-  let base = src.indexOf('\\n') + 1;
+  // As UTF-8: Node reads that straight into a string in C++ (the path that read this file), where
+  // any other encoding or a Buffer takes the JavaScript path (~0.8 ms more at the first call here).
+  try { src = fs.readFileSync(file, 'utf8'); } catch { return undefined; }
+  const base = src.indexOf('\\n') + 1;
   let manifest;
   try { manifest = JSON.parse(src.slice(3, base - 1)); } catch { return undefined; }
-  if (manifest.ascii !== true) {
-    src = Buffer.from(src, 'latin1').toString('utf8');
-    base = src.indexOf('\\n') + 1;
-  }
   // Fresh if every file is unchanged: same size and mtime, or same text (rewritten by tsc). tsc
   // (a whole, non-incremental run, as this project's build does) rewrites every file it emits, so
   // the first file's size and mtime unchanged mean that tsc has not run since the script was made:
@@ -402,7 +437,8 @@ const own = Object.prototype.hasOwnProperty.call(scripts, command);
 
 async function build() {
   for (const f of fs.readdirSync(dist)) {
-    if (SCRIPTS.some((sc) => f === `${sc.name}.js` || (f.startsWith(`${sc.name}.`) && f.endsWith('.cache')))) fs.rmSync(path.join(dist, f), { force: true });
+    // Every script and cache of an earlier build (also of scripts this build no longer makes).
+    if (/^tsrunc-[\w-]+\.(js|cache)$/.test(f) || /^tsrunc-[\w-]+\.[\w-]+\.cache$/.test(f)) fs.rmSync(path.join(dist, f), { force: true });
   }
   for (const sc of SCRIPTS) {
     const file = path.join(dist, `${sc.name}.js`);

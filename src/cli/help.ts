@@ -1,7 +1,7 @@
 // Help text, laid out like runc's (urfave/cli v1 templates), generated from the command table.
 // Loaded only for `help`, `-h/--help` and usage errors.
 import type { FlagDef } from './args';
-import { COMMANDS, CommandDef, GLOBAL_FLAGS, PROG } from './table';
+import { CommandDef, GLOBAL_FLAGS, PROG, allCommands } from './table';
 import { versionText } from './version';
 
 const DESCRIPTIONS: Partial<Record<string, string>> = {
@@ -114,7 +114,7 @@ function columns(rows: [string, string][]): string {
 }
 
 export function appHelp(): string {
-  const cmds = Object.values(COMMANDS).sort((a, b) => a.name.localeCompare(b.name));
+  const cmds = allCommands().sort((a, b) => a.name.localeCompare(b.name));
   const rows: [string, string][] = cmds.map((c) => [c.name, c.summary]);
   rows.push(['help, h', 'Shows a list of commands or help for one command']);
   return `NAME:

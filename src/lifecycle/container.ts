@@ -12,7 +12,7 @@ import { deriveStatus } from './status';
 import { readFreezerState } from '../cgroup/freezer';
 import type { GlobalOptions, OciState, Status } from './api';
 import type { CgroupManager } from '../cgroup/manager';
-import type { Native } from '../sys/native';
+import type { LeanNative, Native } from '../sys/native';
 
 /** The runtime-spec version tsrunc implements (state.json `ociVersion`). */
 export const OCI_VERSION = '1.3.0';
@@ -25,6 +25,8 @@ export const OCI_VERSION = '1.3.0';
 export const CREATING_FILE = 'creating.json';
 
 export const native = (): Native => (require('../sys/native') as typeof import('../sys/native')).loadNative();
+/** The part of the addon registered at load: the lock, pidfds and exec.fifo (see sys/native.ts). */
+export const lean = (): LeanNative => (require('../sys/native') as typeof import('../sys/native')).loadLean();
 
 /** The addon's eBPF functions, loaded only if a v2 device program is actually attached. */
 export const lazyBpf = {
@@ -95,7 +97,7 @@ export function sleepMs(ms: number): void {
  */
 export function lockId(store: StateStore, id: string): number {
   try {
-    return native().lockDir(store.dir(id));
+    return lean().lockDir(store.dir(id));
   } catch (e) {
     if (isErrnoLike(e) && e.code === 'ENOENT') throw new TsruncError('E_NOT_EXIST', 'container does not exist');
     if (isErrnoLike(e) && (e.code === 'ELOOP' || e.code === 'ENOTDIR')) {
@@ -154,7 +156,7 @@ export function withContainer<T>(g: GlobalOptions, id: string, fn: (c: Container
 // ---- signals and teardown ----------------------------------------------------------------------
 
 export function signalInit(rec: StateRecord, sig: number): void {
-  const n = native();
+  const n = lean();
   let fd: number;
   try {
     fd = n.pidfdOpen(rec.pid);

@@ -4,7 +4,7 @@ import fs = require('fs');
 import { TsruncError } from '../errors';
 import type { StateRecord, StateStore } from '../state/store';
 import { checkTransition } from './status';
-import { destroy, native, statusOf, withContainer } from './container';
+import { destroy, lean, native, statusOf, withContainer } from './container';
 import type { GlobalOptions } from './api';
 import { pidStartTime } from '../sys/proc';
 
@@ -15,7 +15,7 @@ import { pidStartTime } from '../sys/proc';
  */
 export function startRec(g: GlobalOptions, store: StateStore, rec: StateRecord, pidfd?: number): void {
   checkTransition(rec.id, statusOf(store, rec), 'start');
-  const n = native();
+  const n = lean();
   const fifo = store.fifoPath(rec.id);
   let fd = pidfd;
   if (fd === undefined) {
@@ -40,7 +40,7 @@ export function startRec(g: GlobalOptions, store: StateStore, rec: StateRecord, 
   if (!hookError && rec.hooks?.poststart?.length) {
     const { hookState, runHooks } = require('./hooks') as typeof import('./hooks');
     try {
-      runHooks(n, 'poststart', rec.hooks.poststart, hookState(rec.id, rec.bundle, 'running', rec.pid, rec.annotations));
+      runHooks(native(), 'poststart', rec.hooks.poststart, hookState(rec.id, rec.bundle, 'running', rec.pid, rec.annotations));
     } catch (e) {
       if (!(e instanceof TsruncError)) throw e;
       hookError = e;

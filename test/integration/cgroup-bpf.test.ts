@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type BpfNative, CgroupManager, readCgroupHost, deviceRulesForSpec, compileDeviceProgram } from '../../src/cgroup';
 import { TsruncError } from '../../src/errors';
+import { loadNative } from '../../src/sys/native';
 
 const ADDON = path.resolve(__dirname, '../../../build/Release/tsrunc_native.node');
 const host = readCgroupHost();
@@ -46,8 +47,7 @@ async function probe(cg: CgroupManager, script: string): Promise<string> {
 const TRY = 'for d in /dev/null /dev/zero /dev/full; do if ( : > $d ); then echo "$d ok"; else echo "$d denied"; fi; done';
 
 test('v2 device program: load, attach, replace, and the kernel enforces it', { skip }, async (t) => {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const native = require(ADDON) as Required<BpfNative>;
+  const native: Required<BpfNative> = loadNative();
   const dir = path.join(host.unified!, `tsrunc-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   fs.mkdirSync(dir);
   const stray: cp.ChildProcess[] = [];
@@ -97,8 +97,7 @@ test('v2 device program: load, attach, replace, and the kernel enforces it', { s
 });
 
 test('v2 device program: kernel errors come back with code, errno, syscall and the verifier log', { skip }, () => {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const native = require(ADDON) as Required<BpfNative>;
+  const native: Required<BpfNative> = loadNative();
   const missing = path.join(host.unified!, 'tsrunc-test-does-not-exist');
   const good = compileDeviceProgram([]);
   assert.throws(() => native.bpfAttachDeviceProgram(missing, good), (e: NodeJS.ErrnoException) =>

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { UsageError, checkArgCount, parseCommand, parseGlobal, parseGoBool, parseGoInt, parseRootless } from '../../src/cli/args';
-import { COMMANDS, GLOBAL_FLAGS } from '../../src/cli/table';
+import { GLOBAL_FLAGS, command } from '../../src/cli/table';
 
 function usage(fn: () => unknown, msg: string, kind: 'flag' | 'args' = 'flag'): void {
   assert.throws(fn, (e: unknown) => {
@@ -84,7 +84,7 @@ test('help and version flags, long and short', () => {
 });
 
 test('create as go-runc sends it', () => {
-  const { values, args } = parseCommand(COMMANDS.create.flags,
+  const { values, args } = parseCommand(command('create').flags,
     ['--bundle', '/b', '--pid-file', '/b/init.pid', '--console-socket', '/tmp/pty1/pty.sock', '--no-pivot', '--no-new-keyring', '--preserve-fds', '2', 'c1']);
   assert.deepEqual(values, {
     bundle: '/b', 'console-socket': '/tmp/pty1/pty.sock', 'pid-file': '/b/init.pid', 'no-pivot': true,
@@ -94,54 +94,54 @@ test('create as go-runc sends it', () => {
 });
 
 test('create defaults, short -b, = forms, Go integer syntax', () => {
-  const d = parseCommand(COMMANDS.create.flags, ['c1']).values;
+  const d = parseCommand(command('create').flags, ['c1']).values;
   assert.equal(d.bundle, '');
   assert.equal(d['preserve-fds'], 0);
   assert.equal(d['no-pivot'], false);
-  const v = parseCommand(COMMANDS.create.flags, ['-b', 'B', '--preserve-fds=0x10', 'c1']).values;
+  const v = parseCommand(command('create').flags, ['-b', 'B', '--preserve-fds=0x10', 'c1']).values;
   assert.equal(v.bundle, 'B');
   assert.equal(v['preserve-fds'], 16);
-  assert.equal(parseCommand(COMMANDS.create.flags, ['-b=B2', '--b', 'B3', 'c1']).values.bundle, 'B3');
-  usage(() => parseCommand(COMMANDS.create.flags, ['--preserve-fds=abc', 'c1']), 'invalid value "abc" for flag -preserve-fds: parse error');
-  usage(() => parseCommand(COMMANDS.create.flags, ['--bundle']), 'flag needs an argument: -bundle');
-  usage(() => parseCommand(COMMANDS.create.flags, ['--detach', 'c1']), 'flag provided but not defined: -detach');
+  assert.equal(parseCommand(command('create').flags, ['-b=B2', '--b', 'B3', 'c1']).values.bundle, 'B3');
+  usage(() => parseCommand(command('create').flags, ['--preserve-fds=abc', 'c1']), 'invalid value "abc" for flag -preserve-fds: parse error');
+  usage(() => parseCommand(command('create').flags, ['--bundle']), 'flag needs an argument: -bundle');
+  usage(() => parseCommand(command('create').flags, ['--detach', 'c1']), 'flag provided but not defined: -detach');
 });
 
 test('flags may follow the positionals; a bool never swallows the next word', () => {
-  const k = parseCommand(COMMANDS.kill.flags, ['c1', '--all', '9']);
+  const k = parseCommand(command('kill').flags, ['c1', '--all', '9']);
   assert.equal(k.values.all, true);
   assert.deepEqual(k.args, ['c1', '9']);
-  const k2 = parseCommand(COMMANDS.kill.flags, ['--all', 'c1', '9']);
+  const k2 = parseCommand(command('kill').flags, ['--all', 'c1', '9']);
   assert.deepEqual(k2.args, ['c1', '9']);
-  assert.equal(parseCommand(COMMANDS.kill.flags, ['-a', 'c1']).values.all, true);
-  const d = parseCommand(COMMANDS.delete.flags, ['c1', '--force']);
+  assert.equal(parseCommand(command('kill').flags, ['-a', 'c1']).values.all, true);
+  const d = parseCommand(command('delete').flags, ['c1', '--force']);
   assert.equal(d.values.force, true);
   assert.deepEqual(d.args, ['c1']);
-  const c = parseCommand(COMMANDS.create.flags, ['c1', '--bundle', '/b']);
+  const c = parseCommand(command('create').flags, ['c1', '--bundle', '/b']);
   assert.equal(c.values.bundle, '/b');
   assert.deepEqual(c.args, ['c1']);
   // Go: `--force false` is the flag plus a positional.
-  assert.deepEqual(parseCommand(COMMANDS.delete.flags, ['--force', 'false']).args, ['false']);
+  assert.deepEqual(parseCommand(command('delete').flags, ['--force', 'false']).args, ['false']);
 });
 
 test('-- ends command flags; - is a positional', () => {
-  const r = parseCommand(COMMANDS.kill.flags, ['--', '-c1', '-9']);
+  const r = parseCommand(command('kill').flags, ['--', '-c1', '-9']);
   assert.deepEqual(r.args, ['-c1', '-9']);
   assert.equal(r.values.all, false);
-  assert.deepEqual(parseCommand(COMMANDS.state.flags, ['-']).args, ['-']);
+  assert.deepEqual(parseCommand(command('state').flags, ['-']).args, ['-']);
 });
 
 test('no grouping of short flags, as runc', () => {
-  usage(() => parseCommand(COMMANDS.list.flags, ['-qf', 'json']), 'flag provided but not defined: -qf');
-  const l = parseCommand(COMMANDS.list.flags, ['-q', '-f', 'json']).values;
+  usage(() => parseCommand(command('list').flags, ['-qf', 'json']), 'flag provided but not defined: -qf');
+  const l = parseCommand(command('list').flags, ['-q', '-f', 'json']).values;
   assert.equal(l.quiet, true);
   assert.equal(l.format, 'json');
-  assert.equal(parseCommand(COMMANDS.list.flags, ['--format=json']).values.format, 'json');
-  assert.equal(parseCommand(COMMANDS.list.flags, []).values.format, 'table');
+  assert.equal(parseCommand(command('list').flags, ['--format=json']).values.format, 'json');
+  assert.equal(parseCommand(command('list').flags, []).values.format, 'table');
 });
 
 test('run has create\'s flags plus detach, keep, no-subreaper', () => {
-  const r = parseCommand(COMMANDS.run.flags, ['-d', '--keep', '--no-subreaper', '-b', 'B', '--pid-file=p', 'c1']).values;
+  const r = parseCommand(command('run').flags, ['-d', '--keep', '--no-subreaper', '-b', 'B', '--pid-file=p', 'c1']).values;
   assert.equal(r.detach, true);
   assert.equal(r.keep, true);
   assert.equal(r['no-subreaper'], true);
@@ -150,18 +150,18 @@ test('run has create\'s flags plus detach, keep, no-subreaper', () => {
 });
 
 test('spec and explain flags', () => {
-  const s = parseCommand(COMMANDS.spec.flags, ['--rootless', '-b', 'B']).values;
+  const s = parseCommand(command('spec').flags, ['--rootless', '-b', 'B']).values;
   assert.equal(s.rootless, true);
   assert.equal(s.bundle, 'B');
-  const e = parseCommand(COMMANDS.explain.flags, ['--format', 'json', '-b', 'B', '--no-pivot']).values;
+  const e = parseCommand(command('explain').flags, ['--format', 'json', '-b', 'B', '--no-pivot']).values;
   assert.equal(e.format, 'json');
   assert.equal(e['no-pivot'], true);
-  assert.equal(parseCommand(COMMANDS.explain.flags, []).values.format, 'text');
+  assert.equal(parseCommand(command('explain').flags, []).values.format, 'text');
 });
 
 test('command help flag', () => {
-  assert.equal(parseCommand(COMMANDS.state.flags, ['-h']).values.help, true);
-  assert.equal(parseCommand(COMMANDS.state.flags, ['x', '--help']).values.help, true);
+  assert.equal(parseCommand(command('state').flags, ['-h']).values.help, true);
+  assert.equal(parseCommand(command('state').flags, ['x', '--help']).values.help, true);
 });
 
 test('argument counts: runc checkArgs texts', () => {

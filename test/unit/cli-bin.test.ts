@@ -26,12 +26,14 @@ function run(args: string[], cwd = tmp): { rc: number | null; out: string; err: 
   return { rc: r.status, out: r.stdout, err: r.stderr };
 }
 
-test('bin/tsrunc: executable, shebang is this node, main.js by absolute path from its realpath', () => {
+// Through a symlink, dist/ is found from the bin's real path (Node resolves the main module's
+// symlinks: its __dirname is real): the --version test below runs bin/tsrunc through one.
+test('bin/tsrunc: executable, shebang is this node, dist/ beside its own directory', () => {
   const bin = path.join(REPO, 'bin', 'tsrunc');
   const text = fs.readFileSync(bin, 'utf8');
   assert.equal(text.split('\n')[0], `#!${process.execPath}`);
   assert.ok((fs.statSync(bin).mode & 0o111) !== 0);
-  assert.match(text, /realpathSync\.native\(__filename\)/);
+  assert.match(text, /const dist = path\.join\(__dirname, '\.\.', 'dist'\);/);
 });
 
 test('--version through a symlink from another cwd: three lines, baked commit', () => {
@@ -94,7 +96,7 @@ test('spec writes config.json in the cwd and refuses a second time', () => {
 // What the lean commands load: only their own command module, never yargs, ajv, a schema/validator
 // module or the help text (whatever the lifecycle library loads counts too). Through the plain
 // files, Node's require.cache lists them all. Through bin/tsrunc, the modules of ours live in the
-// hot script's own table; a preload records which script bin/tsrunc compiled (vm.Script) and any
+// command's script's own table; a preload records which script bin/tsrunc compiled (vm.Script) and any
 // module of ours the script had to read from disk (vm.compileFunction): none, for these commands.
 const HOT_COMMANDS = [['state', 'nope'], ['start', 'nope'], ['kill', 'nope', '9'], ['delete', 'nope'], ['list']];
 for (const via of ['plain', 'bin'] as const) {
@@ -122,10 +124,11 @@ process.on('exit', () => { require('fs').writeSync(3, JSON.stringify({ cache: Ob
         const own = loaded.filter((f) => f.includes(path.join('dist', 'src', 'cli', 'commands'))).map((f) => path.basename(f));
         assert.deepEqual(own.filter((f) => f !== 'common.js').sort(), [`${argv[0]}.js`]);
       } else {
-        assert.deepEqual(seen.scripts, [path.join(REPO, 'dist', 'tsrunc-hot.js')]);
-        assert.deepEqual(seen.fromDisk, [], 'modules the hot script lacks (LEAN_ENTRIES in scripts/gen-bin.js)');
+        const script = path.join(REPO, 'dist', `tsrunc-${argv[0]}.js`);
+        assert.deepEqual(seen.scripts, [script]);
+        assert.deepEqual(seen.fromDisk, [], 'modules the command\'s script lacks (LEAN_ENTRIES in scripts/gen-bin.js)');
         assert.deepEqual(loaded.filter((f) => f.includes(`${path.sep}dist${path.sep}`)), [], 'modules of ours loaded by Node itself');
-        const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'dist', 'tsrunc-hot.js'), 'utf8').split('\n')[0]!.slice(3)) as { files: [string][] };
+        const manifest = JSON.parse(fs.readFileSync(script, 'utf8').split('\n')[0]!.slice(3)) as { files: [string][] };
         loaded = [...loaded, ...manifest.files.map((f) => f[0])];
       }
       for (const f of loaded) {
@@ -145,9 +148,11 @@ vm.Script = function (src, o) { require('fs').writeSync(3, require('path').basen
   const picked = (...argv: string[]) =>
     spawnSync(process.execPath, ['-r', preload, path.join(REPO, 'bin', 'tsrunc'), ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] }).output[3];
   const root = path.join(tmp, 'root');
-  assert.equal(picked('--root', root, 'state', 'x'), 'tsrunc-hot.js');
-  assert.equal(picked('--debug', '--log', path.join(tmp, 'log'), '--log-format=json', '--root', root, 'delete', 'x'), 'tsrunc-hot.js');
-  assert.equal(picked('-root', root, 'list'), 'tsrunc-hot.js');
+  assert.equal(picked('--root', root, 'state', 'x'), 'tsrunc-state.js');
+  assert.equal(picked('--debug', '--log', path.join(tmp, 'log'), '--log-format=json', '--root', root, 'delete', 'x'), 'tsrunc-delete.js');
+  assert.equal(picked('-root', root, 'list'), 'tsrunc-list.js');
+  assert.equal(picked('--root', root, 'kill', 'x', '9'), 'tsrunc-kill.js');
+  assert.equal(picked('--root', root, 'start', 'x'), 'tsrunc-start.js');
   assert.equal(picked('--root', 'state', 'run', 'x'), 'tsrunc-create.js'); // the root dir is named "state"
   assert.equal(picked('--root', root, 'create', 'state'), 'tsrunc-create.js');
   assert.equal(picked('--root', root, 'exec', 'x', 'true'), 'tsrunc-create.js');
@@ -170,8 +175,8 @@ function genBin(copy: string): void {
   execFileSync(process.execPath, [path.join(copy, 'scripts', 'gen-bin.js')], { stdio: 'pipe' });
 }
 
-// Each command of the hot and create scripts gets its own code cache, written at the exit of its
-// first successful call (made without a cache); failed calls and other scripts' commands write none.
+// Each command of the lean and create scripts gets its own code cache, written at the exit of its
+// first successful call (made without a cache); failed calls and the full script's commands write none.
 test('code cache: one per command, from its first successful call', () => {
   const copy = privateBuild('repo-train');
   genBin(copy);
@@ -179,28 +184,28 @@ test('code cache: one per command, from its first successful call', () => {
   const root = path.join(copy, 'root');
   const caches = () => fs.readdirSync(path.join(copy, 'dist')).filter((f) => f.endsWith('.cache')).sort();
   const call = (...argv: string[]) => spawnSync(bin, ['--root', root, ...argv], { encoding: 'utf8' }).status;
-  const built = ['tsrunc-create.cache', 'tsrunc-full.cache', 'tsrunc-hot.cache'];
+  const built = ['create', 'delete', 'full', 'kill', 'list', 'start', 'state'].map((n) => `tsrunc-${n}.cache`);
   assert.deepEqual(caches(), built);
-  const id = fs.readFileSync(path.join(copy, 'dist', 'tsrunc-hot.cache'), 'latin1').split('\n')[0];
+  const id = fs.readFileSync(path.join(copy, 'dist', 'tsrunc-list.cache'), 'latin1').split('\n')[0];
   assert.equal(call('state', 'x'), 1);
   assert.deepEqual(caches(), built, 'a failed call writes no cache');
   assert.equal(call('list'), 0);
-  assert.deepEqual(caches(), [...built, 'tsrunc-hot.list.cache'].sort());
-  const own = path.join(copy, 'dist', 'tsrunc-hot.list.cache');
+  assert.deepEqual(caches(), [...built, 'tsrunc-list.list.cache'].sort());
+  const own = path.join(copy, 'dist', 'tsrunc-list.list.cache');
   assert.equal(fs.readFileSync(own, 'latin1').split('\n')[0], id, 'the command cache names the build');
   const once = fs.readFileSync(own);
   assert.equal(call('list', '-q'), 0);
   assert.ok(fs.readFileSync(own).equals(once), 'the command cache was rejected or rewritten');
   assert.equal(call('--version'), 0);
-  assert.deepEqual(caches(), [...built, 'tsrunc-hot.list.cache'].sort(), 'a full-script command wrote a cache of its own');
+  assert.deepEqual(caches(), [...built, 'tsrunc-list.list.cache'].sort(), 'a full-script command wrote a cache of its own');
   // A new build drops the command caches of the old one.
   genBin(copy);
   assert.deepEqual(caches(), built);
 });
 
-// The scripts are read as latin1 (ASCII is what gen-bin writes, and says so in the manifest); a
-// script that is not ASCII is decoded as UTF-8 and gen-bin warns.
-test('a script with non-ASCII text: gen-bin warns, bin/tsrunc decodes it as UTF-8', () => {
+// The scripts are read as UTF-8; one that is not ASCII still runs, but gen-bin warns (V8 then
+// holds it as a two-byte string: twice the memory at every call).
+test('a script with non-ASCII text: gen-bin warns, bin/tsrunc reads it as UTF-8', () => {
   const copy = privateBuild('repo-utf8');
   const table = path.join(copy, 'dist', 'src', 'cli', 'table.js');
   fs.writeFileSync(table, fs.readFileSync(table, 'utf8').replace("exports.PROG = 'tsrunc';", "exports.PROG = 'tsr\u00fcnc\u2192';"));
@@ -218,7 +223,7 @@ test('a script with non-ASCII text: gen-bin warns, bin/tsrunc decodes it as UTF-
 // missing code cache gets written on exit (only the script's path does that).
 for (const sc of [
   { name: 'tsrunc-full', cache: 'tsrunc-full.cache', argv: ['--version'], text: "exports.PROG = 'tsrunc';", marked: "exports.PROG = 'tsHOTc';", shows: 'tsHOTc', owner: 'cli/table.js' },
-  { name: 'tsrunc-hot', cache: 'tsrunc-hot.list.cache', argv: ['list'], text: "'BUNDLE'", marked: "'BUNDLX'", shows: 'BUNDLX', owner: 'cli/format.js' },
+  { name: 'tsrunc-list', cache: 'tsrunc-list.list.cache', argv: ['list'], text: "'BUNDLE'", marked: "'BUNDLX'", shows: 'BUNDLX', owner: 'cli/format.js' },
 ]) {
   test(`${sc.name}: used when fresh (also after a same-text rewrite), bypassed when stale or TSRUNC_NO_BUNDLE is set; code cache`, () => {
     const copy = privateBuild(`repo-${sc.name}`);

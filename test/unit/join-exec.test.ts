@@ -8,7 +8,7 @@ import { compileExec } from '../../src/plan/exec';
 import { dumpText } from '../../src/plan/dump';
 import { CLONE } from '../../src/plan/ops';
 import { parseCommand } from '../../src/cli/args';
-import { COMMANDS } from '../../src/cli/table';
+import { command } from '../../src/cli/table';
 import type { Process, Spec } from '../../src/spec/types';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -114,12 +114,12 @@ test('exec plan with a terminal: PTY (no /dev/console, the process\'s uid, conso
 });
 
 test('exec command line: flags end at the container id (runc SkipArgReorder); -e, -c, -g and --cgroup repeat', () => {
-  const r = parseCommand(COMMANDS.exec.flags, ['-e', 'A=1', '--env=B=2', '-c', 'CAP_KILL', '-g', '5', '-g', '7', '--cgroup', 'memory:x', '-d', 'c1', 'ls', '-l', '--', '-e'], true);
+  const r = parseCommand(command('exec').flags, ['-e', 'A=1', '--env=B=2', '-c', 'CAP_KILL', '-g', '5', '-g', '7', '--cgroup', 'memory:x', '-d', 'c1', 'ls', '-l', '--', '-e'], true);
   assert.deepEqual(r.args, ['c1', 'ls', '-l', '--', '-e']);
   assert.deepEqual(r.values.env, ['A=1', 'B=2']);
   assert.deepEqual(r.values.cap, ['CAP_KILL']);
   assert.deepEqual(r.values['additional-gids'], ['5', '7']);
   assert.deepEqual(r.values.cgroup, ['memory:x']);
   assert.equal(r.values.detach, true);
-  assert.deepEqual(parseCommand(COMMANDS.exec.flags, ['c1'], true).values.env, []);
+  assert.deepEqual(parseCommand(command('exec').flags, ['c1'], true).values.env, []);
 });
