@@ -111,7 +111,8 @@ function wrap<T extends (...a: never[]) => unknown>(fn: T): T {
 }
 
 function addCode(e: unknown): unknown {
-  if (e && typeof e === 'object' && typeof (e as { errno?: unknown }).errno === 'number') {
+  // An error that has its code already (addon/bpf.cc's, with the verifier log) is kept as it is.
+  if (e && typeof e === 'object' && typeof (e as { errno?: unknown }).errno === 'number' && (e as { code?: unknown }).code === undefined) {
     const err = e as Error & { errno: number; code?: string; syscall?: string; path?: string };
     err.code = errnoName(err.errno);
     err.message = `${err.syscall ?? 'syscall'}${err.path ? ` \`${err.path}\`` : ''}: ${err.code}`;
