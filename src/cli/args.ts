@@ -210,14 +210,15 @@ export interface ArgCount { exact?: number; min?: number; max?: number }
 
 /** runc's checkArgs texts; `prog` is how runc names itself (os.Args[0]), here `tsrunc`. */
 export function checkArgCount(prog: string, cmd: string, count: ArgCount, n: number): void {
-  const q = goQuote(cmd);
+  // The quoted name only on an error: goQuote is then compiled (and cached) only for error paths.
+  const q = () => goQuote(cmd);
   if (count.exact !== undefined && n !== count.exact) {
-    throw new UsageError('args', `${prog}: ${q} requires exactly ${count.exact} argument(s)`);
+    throw new UsageError('args', `${prog}: ${q()} requires exactly ${count.exact} argument(s)`);
   }
   if (count.min !== undefined && n < count.min) {
-    throw new UsageError('args', `${prog}: ${q} requires a minimum of ${count.min} argument(s)`);
+    throw new UsageError('args', `${prog}: ${q()} requires a minimum of ${count.min} argument(s)`);
   }
   if (count.max !== undefined && n > count.max) {
-    throw new UsageError('args', `${prog}: ${q} requires a maximum of ${count.max} argument(s)`);
+    throw new UsageError('args', `${prog}: ${q()} requires a maximum of ${count.max} argument(s)`);
   }
 }
