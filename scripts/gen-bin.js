@@ -148,22 +148,6 @@ function closure(entries) {
 }
 
 /**
- * The manifest line holds, per module: path, size, mtime, and where its text sits in the script
- * (offset and length after the manifest line), so the loader can accept a file whose mtime
- * changed but whose text did not (a colleague's `tsc` run rewrites every file).
- *
- * The module system is deliberately smaller than Node's: a module is a plain {exports} object in
- * this script's own table, and one real require (bin/tsrunc's) serves
- * builtins, node_modules and files outside dist (the .node addon). Node's Module objects,
- * createRequire and node_modules path lists per module cost ~0.1 ms each, i.e. several ms for a
- * command that touches 40 modules. A relative or absolute id that names a module of ours (with or
- * without `.js`, or a directory's index.js) is served from the table; one that is not in this
- * script (a lean command's script holds only what that command uses) is read from disk and compiled
- * into the same table, so no module of ours ever has two instances (one TsruncError class, one
- * state store). `require.main` is undefined: main.js's `require.main === module` is false and
- * bin/tsrunc calls cli() itself.
- */
-/**
  * A module's relative requires (lazy ones too), resolved now as Node would (the file, with .js,
  * a directory's index.js) to the dist modules they name: the script's require then looks them up
  * instead of running path.resolve for each (~50 per lean command).
@@ -182,6 +166,22 @@ function relativeDeps(rel, text) {
   return deps;
 }
 
+/**
+ * The manifest line holds, per module: path, size, mtime, and where its text sits in the script
+ * (offset and length after the manifest line), so the loader can accept a file whose mtime
+ * changed but whose text did not (a colleague's `tsc` run rewrites every file).
+ *
+ * The module system is deliberately smaller than Node's: a module is a plain {exports} object in
+ * this script's own table, and one real require (bin/tsrunc's) serves
+ * builtins, node_modules and files outside dist (the .node addon). Node's Module objects,
+ * createRequire and node_modules path lists per module cost ~0.1 ms each, i.e. several ms for a
+ * command that touches 40 modules. A relative or absolute id that names a module of ours (with or
+ * without `.js`, or a directory's index.js) is served from the table; one that is not in this
+ * script (a lean command's script holds only what that command uses) is read from disk and compiled
+ * into the same table, so no module of ours ever has two instances (one TsruncError class, one
+ * state store). `require.main` is undefined: main.js's `require.main === module` is false and
+ * bin/tsrunc calls cli() itself.
+ */
 function buildScript(rels, id) {
   const manifest = [];
   const deps = {};
