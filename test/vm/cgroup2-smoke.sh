@@ -109,8 +109,9 @@ out=$(probe "$C1")
 check "create: device program attached: in c1's cgroup /dev/null works, /dev/kmsg is denied (got: $(echo $out))" \
   test "$out" = "$(printf 'null ok\nkmsg denied')"
 # The addon can list the programs attached to the cgroup (one node start): exactly one.
-nprog=$(node -e 'const n = require(process.argv[1]); console.log(n.bpfQueryDevicePrograms(process.argv[2]).length)' \
-  "$REPO/build/Release/tsrunc_native.node" "$C1" 2>&1)
+# (through loadNative: the addon registers its bpf functions on first use, src/sys/native.ts)
+nprog=$(node -e 'const n = require(process.argv[1]).loadNative(); console.log(n.bpfQueryDevicePrograms(process.argv[2]).length)' \
+  "$REPO/dist/src/sys/native.js" "$C1" 2>&1)
 check "create: exactly one device program attached to $C1 (got: $nprog)" test "$nprog" = 1
 
 echo "== c1: start (the container tries its devices)"
