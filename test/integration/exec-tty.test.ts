@@ -19,7 +19,7 @@ import type { OciConfig } from '../../conformance/lib/config';
 import { makeBundle } from '../../conformance/lib/rootfs';
 import { RuntimeCli } from '../../conformance/lib/runtime';
 import { TSRUNC, Tsrunc, assertFails, cleanup, errMsg, isAlive, pollUntil, show, tmpDir } from './support';
-import { Driver } from './tty-driver';
+import { Driver, WAIT_FOR_SIZE } from './tty-driver';
 
 let tmp = '';
 let root = '';
@@ -174,7 +174,7 @@ describe('exec -t attached, through a real pty', () => {
   });
 
   it('shows the same bytes as runc exec -t on the same pty (differential)', async () => {
-    const cmd = ['sh', '-c', 'tty | cut -c1-9; stty size; echo "a  b"; exit 3'];
+    const cmd = ['sh', '-c', `${WAIT_FOR_SIZE}tty | cut -c1-9; stty size; echo "a  b"; exit 3`];
     const outputs: string[] = [];
     for (const rt of ['runc', 'tsrunc'] as const) {
       const argv = rt === 'runc' ? ['runc', '--root', path.join(tmp, 'runc-root'), 'exec', '-t', R, ...cmd] : [TSRUNC, '--root', root, 'exec', '-t', A, ...cmd];

@@ -6,6 +6,15 @@ import { repoRoot } from '../../conformance/lib/rootfs';
 
 export const DRIVER = path.join(repoRoot(), 'test/integration/tty_driver.py');
 
+/**
+ * A shell prefix that waits until the process's terminal has a size. runc sets the pty's size
+ * only after `start` returns (its signal handler's first resize), so a process that asks at once
+ * sees 0x0 now and then (busybox's stty then fails with a stale errno); a differential test must
+ * not compare that race. tsrunc sets the size before the process runs (the non-differential
+ * tests check that).
+ */
+export const WAIT_FOR_SIZE = 'until stty size >/dev/null 2>&1; do sleep 0.05; done; ';
+
 /** A tty_driver.py child: its JSON lines, and a way to wait for one. */
 export class Driver {
   readonly lines: Record<string, unknown>[] = [];

@@ -21,7 +21,7 @@ import type { OciConfig } from '../../conformance/lib/config';
 import { defaultProbePath, makeBundle } from '../../conformance/lib/rootfs';
 import { RuntimeCli } from '../../conformance/lib/runtime';
 import { TSRUNC, Tsrunc, assertFails, cleanup, errMsg, leftovers, show, snapshot, tmpDir } from './support';
-import { Driver } from './tty-driver';
+import { Driver, WAIT_FOR_SIZE } from './tty-driver';
 
 const P = `tty-${process.pid}`;
 const ids: string[] = [];
@@ -256,7 +256,7 @@ describe('run with a terminal, in the foreground, through a real pty', () => {
   });
 
   it('shows the same bytes as runc on the same pty (differential)', async () => {
-    const args = ['sh', '-c', 'tty; stty size; ls -ln /dev/console | cut -c1-10; echo "a  b"; exit 3'];
+    const args = ['sh', '-c', `${WAIT_FOR_SIZE}tty; stty size; ls -ln /dev/console | cut -c1-10; echo "a  b"; exit 3`];
     const outputs: string[] = [];
     for (const rt of ['runc', 'tsrunc'] as const) {
       const id = newId(`fgdiff${rt}`);
