@@ -10,9 +10,10 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildRootfs, repoRoot } from '../../conformance/lib/rootfs';
+import { buildRootfs } from '../../conformance/lib/rootfs';
 import { TSRUNC, cgroupDirsNamed, cleanupSuite, pollUntil, stopDaemon, suiteLeftovers, tmpDir, type SuiteScope } from './support';
 import { encode, unary } from './grpc';
+import { DRIVER, WAIT_FOR_SIZE } from './tty-driver';
 
 const NS = 'tsrunc-ctd-test';
 const haveContainerd = spawnSync('sh', ['-c', 'command -v containerd && command -v ctr && command -v containerd-shim-runc-v2']).status === 0;
@@ -110,10 +111,9 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
 
   it('ctr run -t --rm (issue 8): the shim receives the console from --console-socket; a real pty drives ctr', () => {
     // ctr needs a terminal of its own: run it on a pty (test/integration/tty_driver.py). It resizes
-    // the console after the task starts: the container waits a moment before it looks.
-    const driver = path.join(repoRoot(), 'test/integration/tty_driver.py');
-    const argv = ['--address', sock(), '-n', NS, ...runArgs('ctd-tty', ['-t', '--rm'], ['/bin/sh', '-c', 'sleep 1; tty; stty size; exit 4'])];
-    const r = spawnSync('python3', [driver, 'pty-run', '30', '90', '--', 'ctr', ...argv], { encoding: 'utf8', timeout: 60000, input: '' });
+    // the console after the task starts: the container waits until it has a size before it looks.
+    const argv = ['--address', sock(), '-n', NS, ...runArgs('ctd-tty', ['-t', '--rm'], ['/bin/sh', '-c', `${WAIT_FOR_SIZE}tty; stty size; exit 4`])];
+    const r = spawnSync('python3', [DRIVER, 'pty-run', '30', '90', '--', 'ctr', ...argv], { encoding: 'utf8', timeout: 60000, input: '' });
     const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     const end = lines.find((l) => 'exit' in l);
     const out = String(lines.find((l) => 'output' in l)?.output ?? '');
@@ -203,9 +203,8 @@ describe('containerd (ctr --runc-binary tsrunc)', { skip }, () => {
     assert.equal(e.stdout.trim(), `from exec ${fs.readlinkSync(`/proc/${pid}/ns/pid`)}`);
     // `ctr task exec -t` (the shim's `exec ... --detach --console-socket S`), ctr on a real pty: the
     // shim gets the master of the process's pty and ctr resizes it after the start.
-    const driver = path.join(repoRoot(), 'test/integration/tty_driver.py');
-    const argv = ['--address', sock(), '-n', NS, 'task', 'exec', '-t', '--exec-id', 'e2', id, '/bin/sh', '-c', 'sleep 1; tty; stty size; exit 6'];
-    const tr = spawnSync('python3', [driver, 'pty-run', '30', '90', '--', 'ctr', ...argv], { encoding: 'utf8', timeout: 60000, input: '' });
+    const argv = ['--address', sock(), '-n', NS, 'task', 'exec', '-t', '--exec-id', 'e2', id, '/bin/sh', '-c', `${WAIT_FOR_SIZE}tty; stty size; exit 6`];
+    const tr = spawnSync('python3', [DRIVER, 'pty-run', '30', '90', '--', 'ctr', ...argv], { encoding: 'utf8', timeout: 60000, input: '' });
     const lines = tr.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     const out = String(lines.find((l) => 'output' in l)?.output ?? '');
     assert.equal(lines.find((l) => 'exit' in l)?.exit, 6, `ctr task exec -t: ${tr.stdout} ${tr.stderr}\n${fs.readFileSync(path.join(dir, 'containerd.log'), 'utf8').slice(-3000)}`);

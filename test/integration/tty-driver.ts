@@ -1,5 +1,5 @@
 // The TypeScript side of tty_driver.py (a pty, an SCM_RIGHTS receiver, a datagram socket: what
-// Node cannot do), shared by tty.test.ts and exec-tty.test.ts.
+// Node cannot do), shared by tty.test.ts, exec-tty.test.ts and containerd.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { repoRoot } from '../../conformance/lib/rootfs';
@@ -8,12 +8,13 @@ export const DRIVER = path.join(repoRoot(), 'test/integration/tty_driver.py');
 
 /**
  * A shell prefix that waits until the process's terminal has a size. runc sets the pty's size
- * only after `start` returns (its signal handler's first resize), so a process that asks at once
- * sees 0x0 now and then (busybox's stty then fails with a stale errno); a differential test must
- * not compare that race. tsrunc sets the size before the process runs (the non-differential
- * tests check that).
+ * only after `start` returns (its signal handler's first resize), and ctr resizes the console it
+ * gets from the shim after the task starts, so a process that asks at once sees 0x0 now and then
+ * (busybox's stty then fails with a stale errno); a test must not compare that race. tsrunc sets
+ * the size before the process runs (the tests without a wait check that). busybox's `stty size`
+ * exits 0 even when it fails, so the loop waits for it to print something.
  */
-export const WAIT_FOR_SIZE = 'until stty size >/dev/null 2>&1; do sleep 0.05; done; ';
+export const WAIT_FOR_SIZE = 'until [ -n "$(stty size 2>/dev/null)" ]; do sleep 0.05; done; ';
 
 /** A tty_driver.py child: its JSON lines, and a way to wait for one. */
 export class Driver {
